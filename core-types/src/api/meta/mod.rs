@@ -1,0 +1,3 @@
+//! `meta.k8s.io` (apimachinery) types.
+
+pub mod v1;
