@@ -5,15 +5,17 @@
 //! IO, no async. Every other Kybern crate builds on it.
 
 pub mod api;
+pub mod dynamic;
 pub mod intstr;
 pub mod quantity;
 pub mod resource;
 pub mod time;
+pub mod validation;
 
+pub use dynamic::{DynamicObject, TypeMeta};
 pub use intstr::IntOrString;
 pub use quantity::Quantity;
 pub use resource::{
-    ApiResource, GroupVersionKind, GroupVersionResource, ObjectRef, Resource, Scope,
-    TypedResource,
+    ApiResource, GroupVersionKind, GroupVersionResource, ObjectRef, Resource, Scope, TypedResource,
 };
 pub use time::{MicroTime, Time};

@@ -28,7 +28,9 @@ impl<'de> Deserialize<'de> for Quantity {
         match serde_json::Value::deserialize(d)? {
             serde_json::Value::String(s) => Ok(Quantity(s)),
             serde_json::Value::Number(n) => Ok(Quantity(n.to_string())),
-            other => Err(serde::de::Error::custom(format!("expected a quantity, got {other}"))),
+            other => Err(serde::de::Error::custom(format!(
+                "expected a quantity, got {other}"
+            ))),
         }
     }
 }

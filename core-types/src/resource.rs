@@ -34,7 +34,11 @@ pub struct GroupVersionKind {
 
 impl GroupVersionKind {
     /// A GVK from static strings (no allocation).
-    pub const fn from_static(group: &'static str, version: &'static str, kind: &'static str) -> Self {
+    pub const fn from_static(
+        group: &'static str,
+        version: &'static str,
+        kind: &'static str,
+    ) -> Self {
         Self {
             group: Cow::Borrowed(group),
             version: Cow::Borrowed(version),
@@ -269,8 +273,11 @@ macro_rules! impl_resource {
         impl $crate::TypedResource for $ty {
             const GROUP: &'static str = $group;
             const VERSION: &'static str = $version;
-            const API_VERSION: &'static str =
-                if $group.is_empty() { $version } else { concat!($group, "/", $version) };
+            const API_VERSION: &'static str = if $group.is_empty() {
+                $version
+            } else {
+                concat!($group, "/", $version)
+            };
             const KIND: &'static str = $kind;
             const PLURAL: &'static str = $plural;
             const SCOPE: $crate::Scope = $crate::Scope::$scope;
