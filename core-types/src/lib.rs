@@ -6,18 +6,28 @@
 
 pub mod api;
 pub mod bytes;
+pub mod conditions;
+pub mod crd;
 pub mod dynamic;
 pub mod intstr;
+pub mod list;
+pub mod owner;
 pub mod quantity;
 pub mod resource;
+pub mod schema;
+pub mod status;
 pub mod time;
 pub mod validation;
 
 pub use bytes::ByteString;
+pub use crd::{CustomResource, CustomResourceExt};
 pub use dynamic::{DynamicObject, TypeMeta};
 pub use intstr::IntOrString;
+pub use list::ObjectList;
+pub use owner::{OwnerError, owner_reference};
 pub use quantity::Quantity;
 pub use resource::{
     ApiResource, GroupVersionKind, GroupVersionResource, ObjectRef, Resource, Scope, TypedResource,
 };
+pub use status::StatusReason;
 pub use time::{MicroTime, Time};
