@@ -7,10 +7,12 @@
 pub mod api;
 pub mod dynamic;
 pub mod intstr;
+pub mod load;
 pub mod quantity;
 pub mod resource;
 pub mod time;
 pub mod validation;
+mod yaml;
 
 pub use dynamic::{DynamicObject, TypeMeta};
 pub use intstr::IntOrString;
