@@ -49,6 +49,8 @@
 //! - Integers beyond the `i64`/`u64` range become floats when decimal (go-yaml's `ParseFloat`
 //!   fallback) and stay strings when hexadecimal/octal.
 //! - Timestamps (`2001-12-14`) and sexagesimal numbers (`1:20`) are strings.
+//! - go-yaml v2 drops `_` from numbers (`1_000` → 1000) and reads `0b1010` as binary; both are
+//!   strings here (YAML 1.2 core has neither form).
 //!
 //! Explicit tags `!!str`, `!!int`, `!!float`, `!!bool`, `!!null` (and `!!binary`, kept as its
 //! base64 text) are honoured — a `!!int` on non-integer text is an error — and `!!map`/`!!seq`
