@@ -11,6 +11,7 @@ pub mod crd;
 pub mod dynamic;
 pub mod intstr;
 pub mod list;
+pub mod load;
 pub mod owner;
 pub mod quantity;
 pub mod resource;
@@ -18,6 +19,7 @@ pub mod schema;
 pub mod status;
 pub mod time;
 pub mod validation;
+mod yaml;
 
 pub use bytes::ByteString;
 pub use crd::{CustomResource, CustomResourceExt};
