@@ -13,8 +13,8 @@ pub mod time;
 pub mod validation;
 
 pub use dynamic::{DynamicObject, TypeMeta};
-pub use intstr::IntOrString;
-pub use quantity::Quantity;
+pub use intstr::{IntOrString, IntOrStringError};
+pub use quantity::{Format, Quantity, QuantityError};
 pub use resource::{
     ApiResource, GroupVersionKind, GroupVersionResource, ObjectRef, Resource, Scope, TypedResource,
 };
