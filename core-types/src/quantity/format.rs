@@ -36,10 +36,30 @@ impl Write for StackBuf {
 }
 
 fn write_int<W: Write>(w: &mut W, v: i128) -> fmt::Result {
-    match i64::try_from(v) {
-        Ok(v) => write!(w, "{v}"),
-        Err(_) => write!(w, "{v}"),
+    // Hand-rolled decimal conversion: cheaper than the `fmt` machinery for this hot path.
+    let mut digits = [0u8; 40];
+    let mut i = digits.len();
+    let mut mag = v.unsigned_abs();
+    if let Ok(mut small) = u64::try_from(mag) {
+        loop {
+            i -= 1;
+            digits[i] = b'0' + (small % 10) as u8;
+            small /= 10;
+            if small == 0 {
+                break;
+            }
+        }
+    } else {
+        while mag > 0 {
+            i -= 1;
+            digits[i] = b'0' + (mag % 10) as u8;
+            mag /= 10;
+        }
     }
+    if v < 0 {
+        w.write_char('-')?;
+    }
+    w.write_str(std::str::from_utf8(&digits[i..]).map_err(|_| fmt::Error)?)
 }
 
 fn decimal_si_suffix(e: i64) -> Option<&'static str> {
@@ -63,9 +83,6 @@ const BINARY_SUFFIXES: [&str; 7] = ["", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"];
 /// Writes the BinarySI form if the value is an integer of magnitude ≥ 1024 whose power of
 /// 1024 has a suffix; returns false (writing nothing) otherwise.
 fn write_binary<W: Write>(q: &Quantity, w: &mut W) -> Result<bool, fmt::Error> {
-    if q.cmp_i64(-1024).is_gt() && q.cmp_i64(1024).is_lt() {
-        return Ok(false);
-    }
     let e = i64::from(q.exponent);
     let mut n = if e >= 0 {
         match scale_up(q.mantissa, e) {
@@ -78,6 +95,10 @@ fn write_binary<W: Write>(q: &Quantity, w: &mut W) -> Result<bool, fmt::Error> {
             (_, false) => return Ok(false),
         }
     };
+    if n > -1024 && n < 1024 {
+        // |value| < 1024 (an exact integer here): upstream prints it as DecimalSI.
+        return Ok(false);
+    }
     let mut k = 0;
     while n % 1024 == 0 {
         n /= 1024;

@@ -140,9 +140,13 @@ fn scale_down_away(m: i128, n: i64) -> (i128, bool) {
     if n <= 0 {
         return (m, true);
     }
-    let (q, r) = match pow10(n) {
-        Some(p) => (m / p, m % p),
-        None => (0, m),
+    let (q, r) = match (pow10(n), i64::try_from(m)) {
+        (Some(p), Ok(small)) if n <= 18 => {
+            let p = p as i64;
+            (i128::from(small / p), i128::from(small % p))
+        }
+        (Some(p), _) => (m / p, m % p),
+        (None, _) => (0, m),
     };
     if r == 0 {
         (q, true)
@@ -154,13 +158,26 @@ fn scale_down_away(m: i128, n: i64) -> (i128, bool) {
 }
 
 /// `m` with its factors of ten moved into the exponent; zero becomes `(0, 0)`.
-fn normalize(mut m: i128, mut e: i64) -> (i128, i64) {
+fn normalize(m: i128, mut e: i64) -> (i128, i64) {
     if m == 0 {
         return (0, 0);
     }
+    // 64-bit division is several times cheaper than 128-bit: use it whenever possible.
+    if let Ok(mut small) = i64::try_from(m) {
+        while small % 10 == 0 {
+            small /= 10;
+            e += 1;
+        }
+        return (i128::from(small), e);
+    }
+    let mut m = m;
     while m % 10 == 0 {
         m /= 10;
         e += 1;
+        if let Ok(small) = i64::try_from(m) {
+            let (m, e) = normalize(i128::from(small), e);
+            return (m, e);
+        }
     }
     (m, e)
 }
@@ -409,12 +426,23 @@ impl Quantity {
         if sa != sb || sa == 0 {
             return sa.cmp(&sb);
         }
-        let (am, ae) = normalize(self.mantissa, i64::from(self.exponent));
-        let (bm, be) = normalize(y.mantissa, i64::from(y.exponent));
+        let (ae, be) = (i64::from(self.exponent), i64::from(y.exponent));
+        // Align the operand with the larger exponent directly when that fits.
+        let direct = if ae > be {
+            scale_up(self.mantissa, ae - be).map(|a| a.cmp(&y.mantissa))
+        } else {
+            scale_up(y.mantissa, be - ae).map(|b| self.mantissa.cmp(&b))
+        };
+        if let Some(o) = direct {
+            return o;
+        }
+        let (am, ae) = normalize(self.mantissa, ae);
+        let (bm, be) = normalize(y.mantissa, be);
         if ae == be {
             return am.cmp(&bm);
         }
-        // Align the operand with the larger exponent; overflow means its magnitude is larger.
+        // Overflow while aligning means the operand with the larger exponent is larger in
+        // magnitude.
         if ae > be {
             match scale_up(am, ae - be) {
                 Some(a) => a.cmp(&bm),
