@@ -24,10 +24,10 @@ mod yaml;
 pub use bytes::ByteString;
 pub use crd::{CustomResource, CustomResourceExt};
 pub use dynamic::{DynamicObject, TypeMeta};
-pub use intstr::IntOrString;
+pub use intstr::{IntOrString, IntOrStringError};
 pub use list::ObjectList;
 pub use owner::{OwnerError, owner_reference};
-pub use quantity::Quantity;
+pub use quantity::{Format, Quantity, QuantityError};
 pub use resource::{
     ApiResource, GroupVersionKind, GroupVersionResource, ObjectRef, Resource, Scope, TypedResource,
 };

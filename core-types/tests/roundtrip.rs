@@ -11,17 +11,27 @@ use serde_json::Value;
 
 fn corpus_root() -> PathBuf {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/manifests");
-    assert!(p.is_dir(), "the manifest corpus is missing: expected {} (../shared beside the repo)", p.display());
+    assert!(
+        p.is_dir(),
+        "the manifest corpus is missing: expected {} (../shared beside the repo)",
+        p.display()
+    );
     p
 }
 
 fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     entries.sort();
     for p in entries {
         if p.is_dir() {
             yaml_files(&p, out);
-        } else if matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml" | "json")) {
+        } else if matches!(
+            p.extension().and_then(|e| e.to_str()),
+            Some("yaml" | "yml" | "json")
+        ) {
             out.push(p);
         }
     }
@@ -32,15 +42,25 @@ fn normalize(v: &Value) -> Option<Value> {
     match v {
         Value::Null => None,
         Value::Object(m) => {
-            let out: serde_json::Map<String, Value> =
-                m.iter().filter_map(|(k, v)| normalize(v).map(|v| (k.clone(), v))).collect();
-            if out.is_empty() { None } else { Some(Value::Object(out)) }
+            let out: serde_json::Map<String, Value> = m
+                .iter()
+                .filter_map(|(k, v)| normalize(v).map(|v| (k.clone(), v)))
+                .collect();
+            if out.is_empty() {
+                None
+            } else {
+                Some(Value::Object(out))
+            }
         }
         Value::Array(a) => {
             if a.is_empty() {
                 None
             } else {
-                Some(Value::Array(a.iter().map(|v| normalize(v).unwrap_or(Value::Object(Default::default()))).collect()))
+                Some(Value::Array(
+                    a.iter()
+                        .map(|v| normalize(v).unwrap_or(Value::Object(Default::default())))
+                        .collect(),
+                ))
             }
         }
         other => Some(other.clone()),
@@ -109,13 +129,22 @@ fn roundtrip(doc: &Document, gvk: &GroupVersionKind) -> Option<Result<Value, Str
 fn every_typed_document_round_trips() {
     let mut files = Vec::new();
     yaml_files(&corpus_root(), &mut files);
-    assert!(files.len() > 150, "corpus looks incomplete: {} files", files.len());
+    assert!(
+        files.len() > 150,
+        "corpus looks incomplete: {} files",
+        files.len()
+    );
     let (mut typed, mut dynamic) = (0usize, 0usize);
     let mut failures = Vec::new();
     for file in &files {
         let text = std::fs::read_to_string(file).unwrap();
-        let name = file.strip_prefix(corpus_root()).unwrap().display().to_string();
-        let docs = load_str(&name, &text, &LoadOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+        let name = file
+            .strip_prefix(corpus_root())
+            .unwrap()
+            .display()
+            .to_string();
+        let docs =
+            load_str(&name, &text, &LoadOptions::default()).unwrap_or_else(|e| panic!("{e}"));
         for doc in docs {
             let api_version = doc.value["apiVersion"].as_str().unwrap_or_default();
             let kind = doc.value["kind"].as_str().unwrap_or_default();
@@ -129,14 +158,25 @@ fn every_typed_document_round_trips() {
                     let mut d = Vec::new();
                     diff("", &a, &b, &mut d);
                     for line in d {
-                        failures.push(format!("{name} ({gvk}) doc {}: {line}", doc.origin.document));
+                        failures.push(format!(
+                            "{name} ({gvk}) doc {}: {line}",
+                            doc.origin.document
+                        ));
                     }
                 }
             }
         }
     }
-    assert!(failures.is_empty(), "{} round-trip differences:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} round-trip differences:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     // The corpus has 217 documents, of which 6 are Lists expanding to 131 items; most are typed.
-    assert!(typed >= 250, "only {typed} typed documents round-tripped ({dynamic} dynamic)");
+    assert!(
+        typed >= 250,
+        "only {typed} typed documents round-tripped ({dynamic} dynamic)"
+    );
     eprintln!("round-tripped {typed} typed objects; {dynamic} dynamic");
 }
