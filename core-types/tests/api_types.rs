@@ -546,3 +546,71 @@ proptest::proptest! {
         proptest::prop_assert_eq!(back, b);
     }
 }
+
+#[test]
+fn crd_schema_unions_decode_and_re_encode() {
+    use kybern_core::api::apiextensions::v1::{
+        CustomResourceDefinition, JSONSchemaPropsOrArray, JSONSchemaPropsOrBool,
+    };
+    let input = json!({
+        "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "metadata": {"name": "widgets.example.com"},
+        "spec": {
+            "group": "example.com", "scope": "Namespaced",
+            "names": {"plural": "widgets", "kind": "Widget"},
+            "versions": [{
+                "name": "v1", "served": true, "storage": true,
+                "schema": {"openAPIV3Schema": {
+                    "type": "object",
+                    "properties": {
+                        "spec": {
+                            "type": "object",
+                            "x-kubernetes-preserve-unknown-fields": true,
+                            "additionalProperties": false,
+                            "properties": {
+                                "size": {"type": "integer", "default": 3, "minimum": 1.0},
+                                "tags": {"type": "array", "items": {"type": "string", "enum": ["a", "b"]}},
+                                "pair": {"type": "array", "items": [{"type": "string"}, {"type": "integer"}]},
+                                "labels": {"type": "object", "additionalProperties": {"type": "string"}}
+                            },
+                            "dependencies": {"size": ["tags"]},
+                            "x-kubernetes-validations": [{"rule": "self.size < 10", "message": "too big"}]
+                        }
+                    }
+                }}
+            }]
+        }
+    });
+    let crd: CustomResourceDefinition = serde_json::from_value(input.clone()).unwrap();
+    let root = crd.spec.versions[0]
+        .schema
+        .as_ref()
+        .unwrap()
+        .open_api_v3_schema
+        .as_ref()
+        .unwrap();
+    let spec = &root.properties["spec"];
+    assert_eq!(spec.x_kubernetes_preserve_unknown_fields, Some(true));
+    assert_eq!(
+        spec.additional_properties,
+        Some(JSONSchemaPropsOrBool::Bool(false))
+    );
+    let props = &spec.properties;
+    assert_eq!(props["size"].default.as_ref().unwrap().0, json!(3));
+    assert!(matches!(
+        props["tags"].items,
+        Some(JSONSchemaPropsOrArray::Schema(_))
+    ));
+    assert!(
+        matches!(&props["pair"].items, Some(JSONSchemaPropsOrArray::Schemas(v)) if v.len() == 2)
+    );
+    assert!(matches!(
+        props["labels"].additional_properties,
+        Some(JSONSchemaPropsOrBool::Schema(_))
+    ));
+    assert_eq!(
+        spec.x_kubernetes_validations[0].message.as_deref(),
+        Some("too big")
+    );
+    assert_eq!(serde_json::to_value(&crd).unwrap(), input);
+}
