@@ -6,14 +6,18 @@
 
 pub mod api;
 pub mod dynamic;
+pub mod fields;
 pub mod intstr;
+pub mod labels;
 pub mod quantity;
 pub mod resource;
 pub mod time;
 pub mod validation;
 
 pub use dynamic::{DynamicObject, TypeMeta};
+pub use fields::{FieldSelector, Fields};
 pub use intstr::IntOrString;
+pub use labels::{Labels, Selector};
 pub use quantity::Quantity;
 pub use resource::{
     ApiResource, GroupVersionKind, GroupVersionResource, ObjectRef, Resource, Scope, TypedResource,
