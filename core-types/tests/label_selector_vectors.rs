@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use kybern_core::api::meta::v1::LabelSelector;
 use kybern_core::labels::{self, Operator, Requirement, Selector};
 use kybern_core::validation::field::FieldPath;
 use serde_json::Value;
@@ -217,7 +218,189 @@ fn convert_selector_to_labels_map(v: &Value, n: &str) {
     }
 }
 
-/// Groups that need `metav1.LabelSelector` live in `label_selector_conversion` below.
+fn label_selector_of(v: &Value) -> Option<LabelSelector> {
+    match v {
+        Value::Null => None,
+        other => Some(serde_json::from_value(other.clone()).unwrap()),
+    }
+}
+
+fn label_selector_as_selector(v: &Value, n: &str) {
+    let ps = label_selector_of(&v["labelSelector"]);
+    let sel = labels::label_selector_as_selector(ps.as_ref())
+        .unwrap_or_else(|e| panic!("{n}: conversion failed: {e}"));
+    if let Some(s) = v.get("string") {
+        assert_eq!(sel.to_string(), s.as_str().unwrap(), "{n}: string");
+    }
+    let any = BTreeMap::from([("foo".to_owned(), "bar".to_owned())]);
+    if let Some(m) = v.get("matches_nothing") {
+        assert_eq!(
+            sel.matches_nothing(),
+            m.as_bool().unwrap(),
+            "{n}: matches_nothing"
+        );
+        assert_eq!(
+            !sel.matches(&any),
+            m.as_bool().unwrap(),
+            "{n}: matches nothing"
+        );
+    }
+    if let Some(m) = v.get("matches_everything") {
+        assert_eq!(
+            sel.is_empty(),
+            m.as_bool().unwrap(),
+            "{n}: matches_everything"
+        );
+        assert!(sel.matches(&BTreeMap::<String, String>::new()), "{n}");
+    }
+}
+
+fn label_selector_as_map(v: &Value, n: &str) {
+    let ps = label_selector_of(&v["labelSelector"]);
+    let res = labels::label_selector_as_map(ps.as_ref());
+    if v.get("error").and_then(Value::as_bool) == Some(true) {
+        let e = res.expect_err(&format!("{n}: converted but should not"));
+        let want = v["error_contains"].as_str().unwrap();
+        assert!(e.to_string().contains(want), "{n}: {e} lacks {want:?}");
+    } else {
+        let got = res.unwrap_or_else(|e| panic!("{n}: {e}"));
+        let want: Option<BTreeMap<String, String>> =
+            serde_json::from_value(v["map"].clone()).unwrap();
+        assert_eq!(got, want, "{n}");
+    }
+}
+
+fn validate_label_selector(v: &Value, n: &str) {
+    let ps = label_selector_of(&v["labelSelector"]);
+    let errs = labels::validate_label_selector(
+        ps.as_ref(),
+        labels::LabelSelectorValidationOptions::default(),
+        &FieldPath::new("spec").child("selector"),
+    );
+    assert_eq!(
+        errs.is_empty(),
+        v["valid"].as_bool().unwrap(),
+        "{n}: {errs}"
+    );
+    if let Some(c) = v.get("error_count") {
+        assert_eq!(errs.len() as u64, c.as_u64().unwrap(), "{n}: {errs}");
+    }
+    if let Some(want) = v.get("error_contains").and_then(Value::as_str) {
+        assert!(
+            errs.to_string().contains(want),
+            "{n}: {errs} lacks {want:?}"
+        );
+    }
+}
+
+#[test]
+fn label_selector_conversion_vectors() {
+    let doc = load();
+    let mut total = 0;
+    total += check(
+        &doc,
+        "label_selector_as_selector",
+        label_selector_as_selector,
+    );
+    total += check(&doc, "label_selector_as_map", label_selector_as_map);
+    total += check(&doc, "validate_label_selector", validate_label_selector);
+    assert!(total >= 9, "only {total} conversion vectors ran");
+}
+
+/// Upstream conversion and validation details beyond the vector file: paths and messages.
+#[test]
+fn label_selector_conversion_details() {
+    let ps: LabelSelector = serde_json::from_value(serde_json::json!({
+        "matchLabels": {"app": "web"},
+        "matchExpressions": [
+            {"key": "tier", "operator": "In", "values": ["b", "a"]},
+            {"key": "legacy", "operator": "DoesNotExist"},
+        ]
+    }))
+    .unwrap();
+    let sel = labels::label_selector_as_selector(Some(&ps)).unwrap();
+    assert_eq!(sel.to_string(), "app=web,!legacy,tier in (a,b)");
+    assert_eq!(ps.to_selector().unwrap(), sel);
+    assert_eq!(
+        labels::format_label_selector(Some(&ps)),
+        "app=web,!legacy,tier in (a,b)"
+    );
+    assert_eq!(labels::format_label_selector(None), "<none>");
+
+    let bad_op: LabelSelector = serde_json::from_value(serde_json::json!({
+        "matchExpressions": [{"key": "k", "operator": "Gt", "values": ["1"]}]
+    }))
+    .unwrap();
+    let e = labels::label_selector_as_selector(Some(&bad_op)).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "\"Gt\" is not a valid label selector operator"
+    );
+    assert_eq!(labels::format_label_selector(Some(&bad_op)), "<error>");
+
+    let empty_in: LabelSelector = serde_json::from_value(serde_json::json!({
+        "matchExpressions": [{"key": "k", "operator": "In", "values": []}]
+    }))
+    .unwrap();
+    let e = labels::label_selector_as_selector(Some(&empty_in)).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "values: Invalid value: []: for 'in', 'notin' operators, values set can't be empty"
+    );
+
+    let invalid: LabelSelector = serde_json::from_value(serde_json::json!({
+        "matchLabels": {"-bad": "ok"},
+        "matchExpressions": [
+            {"key": "a", "operator": "In"},
+            {"key": "b", "operator": "Exists", "values": ["x"]},
+            {"key": "c", "operator": "Gt", "values": ["1"]},
+            {"key": "d", "operator": "In", "values": ["a b"]},
+        ]
+    }))
+    .unwrap();
+    let path = FieldPath::new("spec").child("selector");
+    let errs = labels::validate_label_selector(
+        Some(&invalid),
+        labels::LabelSelectorValidationOptions::default(),
+        &path,
+    );
+    let got: Vec<(String, &str)> = errs
+        .iter()
+        .map(|e| (e.field.to_string(), e.error_type.reason()))
+        .collect();
+    let want = [
+        ("spec.selector.matchLabels", "FieldValueInvalid"),
+        (
+            "spec.selector.matchExpressions[0].values",
+            "FieldValueRequired",
+        ),
+        (
+            "spec.selector.matchExpressions[1].values",
+            "FieldValueForbidden",
+        ),
+        (
+            "spec.selector.matchExpressions[2].operator",
+            "FieldValueInvalid",
+        ),
+        (
+            "spec.selector.matchExpressions[3].values[0]",
+            "FieldValueInvalid",
+        ),
+    ];
+    let want: Vec<(String, &str)> = want.iter().map(|(p, r)| ((*p).to_owned(), *r)).collect();
+    assert_eq!(got, want, "{errs}");
+    let lenient = labels::validate_label_selector(
+        Some(&invalid),
+        labels::LabelSelectorValidationOptions {
+            allow_invalid_label_value_in_selector: true,
+        },
+        &path,
+    );
+    assert_eq!(lenient.len(), 4, "{lenient}");
+    assert!(labels::validate_label_selector(None, Default::default(), &path).is_empty());
+}
+
+/// Groups that need `metav1.LabelSelector`, run by `label_selector_conversion_vectors`.
 const CONVERSION_GROUPS: [&str; 3] = [
     "label_selector_as_selector",
     "label_selector_as_map",

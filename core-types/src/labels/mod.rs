@@ -13,11 +13,17 @@
 //! ```
 
 mod keycmp;
+mod label_selector;
 mod parse;
 mod selector;
 mod set;
 mod validate;
 
+pub use label_selector::{
+    LabelSelectorError, LabelSelectorValidationOptions, format_label_selector,
+    label_selector_as_map, label_selector_as_selector, set_as_label_selector,
+    validate_label_selector, validate_label_selector_requirement,
+};
 pub use parse::{Expected, SelectorParseError};
 pub use selector::{Operator, Requirement, RequirementError, Selector, UnknownOperator};
 pub use set::{
