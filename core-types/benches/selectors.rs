@@ -50,6 +50,11 @@ fn label_selectors(c: &mut Criterion) {
     c.bench_function("label_match_btreemap_10_labels_miss", |b| {
         b.iter(|| black_box(&sel).matches(black_box(&miss)))
     });
+    // Calibration: one std lookup of the last-sorted key, to put the figures above in context
+    // on a loaded machine.
+    c.bench_function("calibration_btreemap_get_tier_of_10", |b| {
+        b.iter(|| black_box(&hit).get(black_box("tier")).is_some())
+    });
     let hash: HashMap<String, String> = hit.clone().into_iter().collect();
     c.bench_function("label_match_hashmap_10_labels_hit", |b| {
         b.iter(|| black_box(&sel).matches(black_box(&hash)))
