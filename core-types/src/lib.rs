@@ -8,6 +8,7 @@ pub mod api;
 pub mod bytes;
 pub mod conditions;
 pub mod crd;
+pub mod defaults;
 pub mod dynamic;
 pub mod intstr;
 pub mod list;
@@ -23,6 +24,7 @@ mod yaml;
 
 pub use bytes::ByteString;
 pub use crd::{CustomResource, CustomResourceExt};
+pub use defaults::SetDefaults;
 pub use dynamic::{DynamicObject, TypeMeta};
 pub use intstr::IntOrString;
 pub use list::ObjectList;
