@@ -9,6 +9,7 @@ pub mod bytes;
 pub mod conditions;
 pub mod crd;
 pub mod decode;
+pub mod defaults;
 pub mod dynamic;
 pub mod fields;
 pub mod intstr;
@@ -26,6 +27,7 @@ mod yaml;
 
 pub use bytes::ByteString;
 pub use crd::{CustomResource, CustomResourceExt};
+pub use defaults::SetDefaults;
 pub use dynamic::{DynamicObject, TypeMeta};
 pub use fields::{FieldSelector, Fields};
 pub use intstr::{IntOrString, IntOrStringError};
