@@ -4,5 +4,7 @@
 //! upstream's wording, e.g. `spec.template.metadata.labels: Invalid value: {"app":"x"}: ...`.
 
 pub mod field;
+pub mod meta;
+pub mod names;
 
 pub use field::{ErrorList, ErrorType, FieldError, FieldPath};
