@@ -5,6 +5,7 @@
 //! IO, no async. Every other Kybern crate builds on it.
 
 pub mod api;
+pub mod bytes;
 pub mod dynamic;
 pub mod intstr;
 pub mod quantity;
@@ -12,6 +13,7 @@ pub mod resource;
 pub mod time;
 pub mod validation;
 
+pub use bytes::ByteString;
 pub use dynamic::{DynamicObject, TypeMeta};
 pub use intstr::IntOrString;
 pub use quantity::Quantity;
