@@ -21,3 +21,4 @@ pub use resource::{
     ApiResource, GroupVersionKind, GroupVersionResource, ObjectRef, Resource, Scope, TypedResource,
 };
 pub use time::{MicroTime, Time};
+pub use validation::{ErrorList, FieldError, FieldPath, Validate};

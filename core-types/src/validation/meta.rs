@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 
 use super::field::{ErrorList, FieldError, FieldPath};
 use super::names::{NameFn, is_dns1123_label, is_qualified_name, is_valid_label_value};
+use crate::api::meta::v1::{ObjectMeta, OwnerReference};
+use crate::resource::{Scope, TypedResource, split_api_version};
 
 /// Upstream's `TotalAnnotationSizeLimitB`: the sum of all annotation key and value lengths
 /// may not exceed 256 KiB.
@@ -160,4 +162,122 @@ pub fn validate_namespace_field(
         errs.push(FieldError::forbidden(&p, "not allowed on this type"));
     }
     errs
+}
+
+/// Upstream's `validateOwnerReference`: apiVersion (with a version), kind, name and uid
+/// required; `v1 Event` may not be an owner. Errors are reported under `path` (upstream does
+/// not index by reference).
+pub fn validate_owner_reference(r: &OwnerReference, path: &FieldPath) -> ErrorList {
+    let mut errs = ErrorList::new();
+    let (group, version) = split_api_version(&r.api_version);
+    if version.is_empty() {
+        errs.push(FieldError::invalid(
+            &path.child("apiVersion"),
+            r.api_version.as_str(),
+            "version must not be empty",
+        ));
+    }
+    if r.kind.is_empty() {
+        errs.push(FieldError::invalid(
+            &path.child("kind"),
+            r.kind.as_str(),
+            "must not be empty",
+        ));
+    }
+    if r.name.is_empty() {
+        errs.push(FieldError::invalid(
+            &path.child("name"),
+            r.name.as_str(),
+            "must not be empty",
+        ));
+    }
+    if r.uid.is_empty() {
+        errs.push(FieldError::invalid(
+            &path.child("uid"),
+            r.uid.as_str(),
+            "must not be empty",
+        ));
+    }
+    if group.is_empty() && version == "v1" && r.kind == "Event" {
+        errs.push(FieldError::invalid(
+            path,
+            serde_json::to_value(r).unwrap_or_default(),
+            "/v1, Kind=Event is disallowed from being an owner",
+        ));
+    }
+    errs
+}
+
+/// Upstream's `ValidateOwnerReferences`: each reference valid, at most one with
+/// `controller: true`.
+pub fn validate_owner_references(refs: &[OwnerReference], path: &FieldPath) -> ErrorList {
+    let mut errs = ErrorList::new();
+    let mut first_controller: Option<String> = None;
+    for r in refs {
+        errs.extend(validate_owner_reference(r, path));
+        if r.controller == Some(true) {
+            let current = format!("{}/{}", r.kind, r.name);
+            match &first_controller {
+                Some(first) => errs.push(FieldError::invalid(
+                    path,
+                    serde_json::to_value(refs).unwrap_or_default(),
+                    format!(
+                        "Only one reference can have Controller set to true. Found \"true\" in references for {first} and {current}"
+                    ),
+                )),
+                None => first_controller = Some(current),
+            }
+        }
+    }
+    errs
+}
+
+/// Upstream's `ValidateObjectMeta`: name/generateName with the kind's `name_fn`, namespace
+/// (required and a DNS-1123 label when `requires_namespace`, forbidden otherwise),
+/// `generation >= 0`, labels, annotations, owner references and finalizers. `path` is usually
+/// `metadata`.
+pub fn validate_object_meta(
+    meta: &ObjectMeta,
+    requires_namespace: bool,
+    name_fn: NameFn,
+    path: &FieldPath,
+) -> ErrorList {
+    let mut errs = validate_name_and_generate_name(
+        meta.name.as_deref().unwrap_or(""),
+        meta.generate_name.as_deref().unwrap_or(""),
+        name_fn,
+        path,
+    );
+    errs.extend(validate_namespace_field(
+        meta.namespace.as_deref().unwrap_or(""),
+        requires_namespace,
+        path,
+    ));
+    if let Some(g) = meta.generation {
+        errs.extend(validate_nonnegative_field(g, &path.child("generation")));
+    }
+    errs.extend(validate_labels(&meta.labels, &path.child("labels")));
+    errs.extend(validate_annotations(
+        &meta.annotations,
+        &path.child("annotations"),
+    ));
+    errs.extend(validate_owner_references(
+        &meta.owner_references,
+        &path.child("ownerReferences"),
+    ));
+    errs.extend(validate_finalizers(
+        &meta.finalizers,
+        &path.child("finalizers"),
+    ));
+    errs
+}
+
+/// [`validate_object_meta`] for a typed kind at `metadata`, with the scope taken from the kind.
+pub fn validate_resource_meta<K: TypedResource>(obj: &K, name_fn: NameFn) -> ErrorList {
+    validate_object_meta(
+        obj.meta(),
+        K::SCOPE == Scope::Namespaced,
+        name_fn,
+        &FieldPath::new("metadata"),
+    )
 }
