@@ -324,5 +324,14 @@ proptest::proptest! {
         let _ = name_is_dns_subdomain(&s, true);
         let _ = name_is_dns_label(&s, true);
         let _ = name_is_dns1035_label(&s, true);
+        let _ = kybern_core::validation::cron::parse_schedule(&s);
+        let _ = kybern_core::validation::network::validate_ip(&s, &p);
+        let _ = kybern_core::validation::network::validate_cidr(&s, &p);
+    }
+
+    /// The cron parser never panics on schedule-shaped input.
+    #[test]
+    fn cron_never_panics(s in "[-0-9*/,?@a-zA-Z ]{0,40}") {
+        let _ = kybern_core::validation::cron::parse_schedule(&s);
     }
 }
