@@ -728,7 +728,7 @@ fn workload_rules() {
             ),
             errs![
                 "spec.selector.matchExpressions[0].operator: Invalid value: \"Near\": not a valid selector operator",
-                "spec.template.metadata.labels: Invalid value: {\"app\":\"web\"}: `selector` does not match template `labels`",
+                "spec.selector: Invalid value: {\"matchExpressions\":[{\"key\":\"tier\",\"operator\":\"Near\"}],\"matchLabels\":{\"app\":\"web\"}}: invalid label selector",
             ],
         ),
         ("valid statefulset", workload("StatefulSet"), errs![]),

@@ -26,12 +26,7 @@ fn path_segment(value: &str, path: &FieldPath, errs: &mut ErrorList) {
 }
 
 fn is_positive(q: &crate::Quantity) -> bool {
-    let s = q.to_string();
-    !s.starts_with('-')
-        && s.trim_start_matches(['0', '.'])
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_digit())
+    q.cmp_i64(0) == std::cmp::Ordering::Greater
 }
 
 /// Upstream's `validateMetricTarget`.

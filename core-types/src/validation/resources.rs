@@ -11,51 +11,15 @@ use super::names::{is_qualified_name, name_is_dns_subdomain};
 use crate::Quantity;
 use crate::api::core::v1::{LimitRange, ResourceQuota, ResourceRequirements};
 
-/// Compares two quantities by value. The single place validation compares quantities.
-///
-/// Interim: compares the approximate numeric values of the canonical strings until the exact
-/// `Quantity` (with `Ord`) is merged; unparsable values compare equal.
+/// Compares two quantities by value (`Quantity`'s exact `Ord`). The single place validation
+/// compares quantities.
 pub fn quantity_cmp(a: &Quantity, b: &Quantity) -> Ordering {
-    match (approx_value(&a.to_string()), approx_value(&b.to_string())) {
-        (Some(x), Some(y)) => x.partial_cmp(&y).unwrap_or(Ordering::Equal),
-        _ => Ordering::Equal,
-    }
+    a.cmp(b)
 }
 
-/// The approximate value of a quantity string (`1.5Gi`, `500m`, `1e3`).
-fn approx_value(s: &str) -> Option<f64> {
-    let s = s.trim();
-    let split = s
-        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '+' || c == '-'))
-        .unwrap_or(s.len());
-    let (num, suffix) = s.split_at(split);
-    let n: f64 = num.parse().ok()?;
-    let mult = match suffix {
-        "" => 1.0,
-        "n" => 1e-9,
-        "u" => 1e-6,
-        "m" => 1e-3,
-        "k" => 1e3,
-        "M" => 1e6,
-        "G" => 1e9,
-        "T" => 1e12,
-        "P" => 1e15,
-        "E" => 1e18,
-        "Ki" => 1024f64,
-        "Mi" => 1024f64.powi(2),
-        "Gi" => 1024f64.powi(3),
-        "Ti" => 1024f64.powi(4),
-        "Pi" => 1024f64.powi(5),
-        "Ei" => 1024f64.powi(6),
-        e if e.starts_with(['e', 'E']) => 10f64.powi(e[1..].parse::<i32>().ok()?),
-        _ => return None,
-    };
-    Some(n * mult)
-}
-
-/// Whether a quantity is below zero (its canonical form starts with `-`).
+/// Whether a quantity is below zero.
 fn is_negative(q: &Quantity) -> bool {
-    q.to_string().starts_with('-')
+    q.cmp_i64(0) == Ordering::Less
 }
 
 /// Resource names a container may request without a domain prefix.

@@ -62,20 +62,12 @@ pub fn selector_is_empty(sel: &LabelSelector) -> bool {
     sel.match_labels.is_empty() && sel.match_expressions.is_empty()
 }
 
-/// Whether `sel` selects an object with `labels` (matchLabels and matchExpressions ANDed; an
-/// unknown operator matches nothing). The single place the workload checks match selectors.
-pub fn selector_matches(sel: &LabelSelector, labels: &BTreeMap<String, String>) -> bool {
-    sel.match_labels
-        .iter()
-        .all(|(k, v)| labels.get(k) == Some(v))
-        && sel.match_expressions.iter().all(|r| {
-            let have = labels.get(&r.key);
-            match r.operator.as_str() {
-                "In" => have.is_some_and(|v| r.values.contains(v)),
-                "NotIn" => have.is_none_or(|v| !r.values.contains(v)),
-                "Exists" => have.is_some(),
-                "DoesNotExist" => have.is_none(),
-                _ => false,
-            }
-        })
+/// Whether `sel` selects an object with `labels`, via upstream's `LabelSelectorAsSelector`
+/// ([`crate::labels::label_selector_as_selector`]); `None` when the selector cannot be
+/// converted (an invalid key, value or operator). The single place the workload checks match
+/// selectors.
+pub fn selector_matches(sel: &LabelSelector, labels: &BTreeMap<String, String>) -> Option<bool> {
+    crate::labels::label_selector_as_selector(Some(sel))
+        .ok()
+        .map(|s| s.matches(labels))
 }

@@ -9,7 +9,6 @@ use super::field::{ErrorList, FieldError, FieldPath};
 use super::meta::{validate_object_meta, validate_resource_meta};
 use super::names::{is_dns1123_subdomain, is_qualified_name, name_is_dns_subdomain};
 use super::pod::check_enum;
-use super::resources::quantity_cmp;
 use super::selector::validate_label_selector;
 use crate::Quantity;
 use crate::api::core::v1::{PersistentVolume, PersistentVolumeClaim, PersistentVolumeClaimSpec};
@@ -57,8 +56,7 @@ const PV_SOURCES: [&str; 22] = [
 /// Upstream's `ValidatePositiveQuantityValue`: `must be greater than zero`.
 pub fn validate_positive_quantity(q: &Quantity, path: &FieldPath) -> ErrorList {
     let mut errs = ErrorList::new();
-    let zero: Option<Quantity> = serde_json::from_value(serde_json::json!("0")).ok();
-    if zero.is_some_and(|z| quantity_cmp(q, &z) != Ordering::Greater) {
+    if q.cmp_i64(0) != Ordering::Greater {
         errs.push(FieldError::invalid(
             path,
             q.to_string(),

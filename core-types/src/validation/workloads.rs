@@ -88,13 +88,17 @@ fn template_labels(t: &PodTemplateSpec) -> std::collections::BTreeMap<String, St
 }
 
 /// The selector checks shared by the apps workloads: the selector is valid and non-empty
-/// (`empty selector is invalid for <what>`), and it selects the template's labels.
+/// (`empty selector is invalid for <what>`), and it selects the template's labels. A selector
+/// that cannot be converted gets `Invalid value` with `invalid_detail` (when given) and no
+/// match check. Returns the errors and whether the template should be validated (upstream
+/// skips it when the selector cannot be converted and `invalid_detail` is given).
 fn validate_selector_and_template(
     sel: &LabelSelector,
     template: &PodTemplateSpec,
     what: &str,
+    invalid_detail: Option<&str>,
     spec_path: &FieldPath,
-) -> ErrorList {
+) -> (ErrorList, bool) {
     let sp = spec_path.child("selector");
     let mut errs = validate_label_selector(sel, &sp);
     if selector_is_empty(sel) {
@@ -103,9 +107,12 @@ fn validate_selector_and_template(
             selector_json(sel),
             format!("empty selector is invalid for {what}"),
         ));
-    } else {
-        let labels = template_labels(template);
-        if !selector_matches(sel, &labels) {
+        return (errs, true);
+    }
+    let labels = template_labels(template);
+    match selector_matches(sel, &labels) {
+        Some(true) => (errs, true),
+        Some(false) => {
             errs.push(FieldError::invalid(
                 &spec_path
                     .child("template")
@@ -114,9 +121,16 @@ fn validate_selector_and_template(
                 serde_json::to_value(&labels).unwrap_or_default(),
                 SELECTOR_MISMATCH,
             ));
+            (errs, true)
         }
+        None => match invalid_detail {
+            Some(detail) => {
+                errs.push(FieldError::invalid(&sp, selector_json(sel), detail));
+                (errs, false)
+            }
+            None => (errs, true),
+        },
     }
-    errs
 }
 
 /// The template checks shared by the apps workloads: the pod template itself, and
@@ -151,14 +165,18 @@ fn active_deadline_set(t: &PodTemplateSpec) -> bool {
 pub fn validate_deployment_spec(spec: &DeploymentSpec, path: &FieldPath) -> ErrorList {
     let mut errs = ErrorList::new();
     nonneg_opt32(&mut errs, spec.replicas, &path.child("replicas"));
-    errs.extend(validate_selector_and_template(
+    let (sel_errs, template_ok) = validate_selector_and_template(
         &spec.selector,
         &spec.template,
         "deployment",
+        Some("invalid label selector"),
         path,
-    ));
-    errs.extend(validate_always_template(&spec.template, path));
-    if active_deadline_set(&spec.template) {
+    );
+    errs.extend(sel_errs);
+    if template_ok {
+        errs.extend(validate_always_template(&spec.template, path));
+    }
+    if template_ok && active_deadline_set(&spec.template) {
         errs.push(FieldError::forbidden(
             &path
                 .child("template")
@@ -276,14 +294,18 @@ pub fn validate_replica_set_spec(spec: &ReplicaSetSpec, path: &FieldPath) -> Err
             errs.push(FieldError::required(&path.child("template"), ""));
         }
         Some(t) => {
-            errs.extend(validate_selector_and_template(
+            let (sel_errs, template_ok) = validate_selector_and_template(
                 &spec.selector,
                 t,
                 "deployment",
+                Some("invalid label selector"),
                 path,
-            ));
-            errs.extend(validate_always_template(t, path));
-            if active_deadline_set(t) {
+            );
+            errs.extend(sel_errs);
+            if template_ok {
+                errs.extend(validate_always_template(t, path));
+            }
+            if template_ok && active_deadline_set(t) {
                 errs.push(FieldError::forbidden(
                     &path
                         .child("template")
@@ -375,14 +397,18 @@ pub fn validate_stateful_set_spec(spec: &StatefulSetSpec, path: &FieldPath) -> E
     if let Some(o) = &spec.ordinals {
         nonneg_opt32(&mut errs, o.start, &path.child("ordinals").child("start"));
     }
-    errs.extend(validate_selector_and_template(
+    let (sel_errs, template_ok) = validate_selector_and_template(
         &spec.selector,
         &spec.template,
         "statefulset",
+        Some(""),
         path,
-    ));
-    errs.extend(validate_always_template(&spec.template, path));
-    if active_deadline_set(&spec.template) {
+    );
+    errs.extend(sel_errs);
+    if template_ok {
+        errs.extend(validate_always_template(&spec.template, path));
+    }
+    if template_ok && active_deadline_set(&spec.template) {
         errs.push(FieldError::forbidden(
             &path
                 .child("template")
@@ -408,8 +434,8 @@ impl Validate for StatefulSet {
 
 /// Upstream's `ValidateDaemonSetSpec` (main rules) at `path`.
 pub fn validate_daemon_set_spec(spec: &DaemonSetSpec, path: &FieldPath) -> ErrorList {
-    let mut errs =
-        validate_selector_and_template(&spec.selector, &spec.template, "daemonset", path);
+    let (mut errs, _) =
+        validate_selector_and_template(&spec.selector, &spec.template, "daemonset", None, path);
     errs.extend(validate_always_template(&spec.template, path));
     if let Some(ads) = spec
         .template
@@ -548,7 +574,7 @@ pub fn validate_job_spec(spec: &JobSpec, path: &FieldPath) -> ErrorList {
             Some(sel) => {
                 errs.extend(validate_label_selector(sel, &path.child("selector")));
                 let labels = template_labels(&spec.template);
-                if !selector_matches(sel, &labels) {
+                if selector_matches(sel, &labels) == Some(false) {
                     errs.push(FieldError::invalid(
                         &path.child("template").child("metadata").child("labels"),
                         serde_json::to_value(&labels).unwrap_or_default(),
