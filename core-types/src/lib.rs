@@ -8,6 +8,7 @@ pub mod api;
 pub mod bytes;
 pub mod conditions;
 pub mod crd;
+pub mod decode;
 pub mod dynamic;
 pub mod fields;
 pub mod intstr;
