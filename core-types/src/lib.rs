@@ -40,3 +40,4 @@ pub use resource::{
 };
 pub use status::StatusReason;
 pub use time::{MicroTime, Time};
+pub use validation::{ErrorList, FieldError, FieldPath, Validate};
