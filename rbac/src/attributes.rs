@@ -59,7 +59,9 @@ impl UserInfo {
 
     /// Whether the user is in `group`.
     pub fn in_group(&self, group: &str) -> bool {
-        self.groups.iter().any(|g| g == group)
+        self.groups
+            .iter()
+            .any(|g| crate::matching::str_eq(g, group))
     }
 }
 
@@ -80,7 +82,7 @@ pub fn service_account_matches(namespace: &str, name: &str, username: &str) -> b
     let Some(rest) = rest.strip_prefix(':') else {
         return false;
     };
-    rest == name
+    crate::matching::str_eq(rest, name)
 }
 
 /// Splits a service-account user name into `(namespace, name)`; `None` for other users or a
