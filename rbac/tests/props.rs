@@ -12,13 +12,15 @@ fn list() -> impl Strategy<Value = Vec<String>> {
 }
 
 fn rule() -> impl Strategy<Value = PolicyRule> {
-    (list(), list(), list(), list(), list()).prop_map(|(verbs, api_groups, resources, resource_names, non_resource_urls)| PolicyRule {
-        verbs,
-        api_groups,
-        resources,
-        resource_names,
-        non_resource_urls,
-    })
+    (list(), list(), list(), list(), list()).prop_map(
+        |(verbs, api_groups, resources, resource_names, non_resource_urls)| PolicyRule {
+            verbs,
+            api_groups,
+            resources,
+            resource_names,
+            non_resource_urls,
+        },
+    )
 }
 
 proptest! {
