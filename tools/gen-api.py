@@ -233,8 +233,7 @@ def doc_lines(text):
         if fenced:
             res.append(ln)
             continue
-        # Escape brackets so rustdoc does not read them as intra-doc links.
-        ln = ln.replace("[", "\\[").replace("]", "\\]")
+        ln = escape_markdown(ln)
         item = LIST_ITEM.match(ln)
         if ln == "":
             item_indent = None
@@ -245,6 +244,36 @@ def doc_lines(text):
             ln = " " * item_indent + ln.lstrip()
         res.append(ln)
     return res
+
+
+_SPAN = re.compile(r"(`[^`]*`)|(https?://[^\s<>()\[\]`\\]+)")
+
+
+def escape_markdown(line):
+    """Escapes `[`, `]`, `<`, `>` (rustdoc would read intra-doc links and HTML tags) outside code
+    spans, and wraps bare URLs in `<...>` so rustdoc renders them as links."""
+    out = []
+    pos = 0
+    for m in _SPAN.finditer(line):
+        out.append(_escape_text(line[pos:m.start()]))
+        if m.group(1):
+            out.append(m.group(1))
+        else:
+            url = m.group(2)
+            tail = ""
+            while url and url[-1] in ".,;:'\"":
+                tail = url[-1] + tail
+                url = url[:-1]
+            out.append("<" + url + ">" + tail)
+        pos = m.end()
+    out.append(_escape_text(line[pos:]))
+    return "".join(out)
+
+
+def _escape_text(text):
+    for ch in "[]<>":
+        text = text.replace(ch, "\\" + ch)
+    return text
 
 
 LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")

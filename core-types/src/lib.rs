@@ -8,8 +8,12 @@ pub mod api;
 pub mod bytes;
 pub mod conditions;
 pub mod crd;
+pub mod decode;
+pub mod defaults;
 pub mod dynamic;
+pub mod fields;
 pub mod intstr;
+pub mod labels;
 pub mod list;
 pub mod load;
 pub mod owner;
@@ -23,13 +27,17 @@ mod yaml;
 
 pub use bytes::ByteString;
 pub use crd::{CustomResource, CustomResourceExt};
+pub use defaults::SetDefaults;
 pub use dynamic::{DynamicObject, TypeMeta};
-pub use intstr::IntOrString;
+pub use fields::{FieldSelector, Fields};
+pub use intstr::{IntOrString, IntOrStringError};
+pub use labels::{Labels, Selector};
 pub use list::ObjectList;
 pub use owner::{OwnerError, owner_reference};
-pub use quantity::Quantity;
+pub use quantity::{Format, Quantity, QuantityError};
 pub use resource::{
     ApiResource, GroupVersionKind, GroupVersionResource, ObjectRef, Resource, Scope, TypedResource,
 };
 pub use status::StatusReason;
 pub use time::{MicroTime, Time};
+pub use validation::{ErrorList, FieldError, FieldPath, Validate};

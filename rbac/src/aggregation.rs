@@ -89,3 +89,72 @@ pub fn apply_aggregation(cluster_roles: &mut [ClusterRole]) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kybern_core::api::meta::v1::{LabelSelector, LabelSelectorRequirement, ObjectMeta};
+    use kybern_core::api::rbac::v1::AggregationRule;
+
+    fn role(name: &str, labels: &[(&str, &str)], verb: &str) -> ClusterRole {
+        ClusterRole {
+            metadata: ObjectMeta {
+                name: Some(name.into()),
+                labels: labels
+                    .iter()
+                    .map(|(k, v)| ((*k).into(), (*v).into()))
+                    .collect(),
+                ..ObjectMeta::default()
+            },
+            aggregation_rule: None,
+            rules: vec![PolicyRule {
+                verbs: vec![verb.into()],
+                ..PolicyRule::default()
+            }],
+        }
+    }
+
+    fn aggregated(name: &str, operator: &str, values: &[&str]) -> ClusterRole {
+        let mut r = role(name, &[], "old");
+        r.aggregation_rule = Some(AggregationRule {
+            cluster_role_selectors: vec![LabelSelector {
+                match_expressions: vec![LabelSelectorRequirement {
+                    key: "tier".into(),
+                    operator: operator.into(),
+                    values: values.iter().map(|v| (*v).into()).collect(),
+                }],
+                ..LabelSelector::default()
+            }],
+        });
+        r
+    }
+
+    #[test]
+    fn selectors_pick_roles_by_name_order_and_invalid_ones_leave_the_role() {
+        let sources = [
+            role("b", &[("tier", "x")], "b"),
+            role("a", &[("tier", "x")], "a"),
+            role("c", &[("tier", "y")], "c"),
+        ];
+        let cases: [(ClusterRole, Option<Vec<&str>>); 4] = [
+            (aggregated("agg", "In", &["x"]), Some(vec!["a", "b"])),
+            (aggregated("agg", "NotIn", &["x"]), Some(vec!["c", "old"])),
+            (aggregated("agg", "Exists", &[]), Some(vec!["a", "b", "c"])),
+            (aggregated("agg", "Bogus", &[]), None),
+        ];
+        for (target, want) in cases {
+            let mut all = sources.to_vec();
+            all.push(target.clone());
+            let got = aggregate_one(&target, &all)
+                .map(|rules| rules.iter().map(|r| r.verbs[0].clone()).collect::<Vec<_>>());
+            // NotIn also matches the target itself, which is skipped; "old" comes from nowhere.
+            let want = want.map(|w| {
+                w.into_iter()
+                    .filter(|v| *v != "old")
+                    .map(String::from)
+                    .collect::<Vec<_>>()
+            });
+            assert_eq!(got, want, "{:?}", target.aggregation_rule);
+        }
+    }
+}

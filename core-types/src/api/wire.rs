@@ -57,3 +57,41 @@ fn describe(value: Option<&str>) -> String {
         None => "(none)".to_owned(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Collects every root kind's `apiVersion` and kind; proves the macro works inside the crate.
+    macro_rules! type_metas {
+        ($($kind:path),* $(,)?) => {
+            vec![$((<$kind as TypedResource>::API_VERSION, <$kind as TypedResource>::KIND)),*]
+        };
+    }
+
+    #[test]
+    fn check_type_meta_accepts_own_or_absent_and_rejects_others() {
+        use crate::api::apps::v1::Deployment;
+        type E = serde_json::Error;
+        let check = |api: Option<&str>, kind: Option<&str>| {
+            check_type_meta::<Deployment, E>(api, kind).map_err(|e| e.to_string())
+        };
+        assert_eq!(check(Some("apps/v1"), Some("Deployment")), Ok(()));
+        assert_eq!(check(None, None), Ok(()));
+        assert_eq!(check(Some(""), Some("")), Ok(()));
+        assert_eq!(
+            check(Some("v1"), None),
+            Err(r#"expected apiVersion "apps/v1" and kind "Deployment", got apiVersion "v1" and kind (none)"#.to_owned())
+        );
+        assert!(check(None, Some("StatefulSet")).is_err());
+    }
+
+    #[test]
+    fn builtin_kinds_have_unique_identities() {
+        let metas = crate::for_each_builtin_kind!(type_metas);
+        let unique: std::collections::BTreeSet<_> = metas.iter().collect();
+        assert_eq!(unique.len(), metas.len());
+        assert!(metas.contains(&("v1", "Pod")));
+        assert!(metas.contains(&("apiextensions.k8s.io/v1", "CustomResourceDefinition")));
+    }
+}

@@ -19,7 +19,7 @@ pub struct AttachedVolume {
     pub name: String,
 }
 
-/// ConfigMapNodeConfigSource contains the information to reference a ConfigMap as a config source for the Node. This API is deprecated since 1.22: https://git.k8s.io/enhancements/keps/sig-node/281-dynamic-kubelet-configuration
+/// ConfigMapNodeConfigSource contains the information to reference a ConfigMap as a config source for the Node. This API is deprecated since 1.22: <https://git.k8s.io/enhancements/keps/sig-node/281-dynamic-kubelet-configuration>
 #[derive(
     Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
 )]
@@ -85,11 +85,11 @@ pub struct DaemonEndpoint {
 /// `apiVersion: v1`, `kind: Node` (written on serialization, checked on decoding).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Node {
-    /// Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata
+    /// Standard object's metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>
     pub metadata: crate::api::meta::v1::ObjectMeta,
-    /// Spec defines the behavior of a node. https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status
+    /// Spec defines the behavior of a node. <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status>
     pub spec: Option<crate::api::core::v1::NodeSpec>,
-    /// Most recently observed status of the node. Populated by the system. Read-only. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status
+    /// Most recently observed status of the node. Populated by the system. Read-only. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status>
     pub status: Option<crate::api::core::v1::NodeStatus>,
 }
 
@@ -123,19 +123,19 @@ impl serde::Serialize for Node {
 #[derive(serde::Deserialize, schemars::JsonSchema)]
 #[serde(rename = "Node")]
 struct NodeWire {
-    /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources
+    /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
     #[serde(rename = "apiVersion", default)]
     api_version: Option<String>,
-    /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds
+    /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(default)]
     kind: Option<String>,
-    /// Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata
+    /// Standard object's metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>
     #[serde(default, deserialize_with = "crate::api::wire::null_as_default")]
     metadata: crate::api::meta::v1::ObjectMeta,
-    /// Spec defines the behavior of a node. https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status
+    /// Spec defines the behavior of a node. <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status>
     #[serde(default)]
     spec: Option<crate::api::core::v1::NodeSpec>,
-    /// Most recently observed status of the node. Populated by the system. Read-only. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status
+    /// Most recently observed status of the node. Populated by the system. Read-only. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status>
     #[serde(default)]
     status: Option<crate::api::core::v1::NodeStatus>,
 }
@@ -328,7 +328,7 @@ pub struct NodeSpec {
         skip_serializing_if = "Option::is_none"
     )]
     pub config_source: Option<crate::api::core::v1::NodeConfigSource>,
-    /// Deprecated. Not all kubelets will set this field. Remove field after 1.13. see: https://issues.k8s.io/61966
+    /// Deprecated. Not all kubelets will set this field. Remove field after 1.13. see: <https://issues.k8s.io/61966>
     #[serde(
         rename = "externalID",
         default,
@@ -346,7 +346,7 @@ pub struct NodeSpec {
         deserialize_with = "crate::api::wire::null_as_default"
     )]
     pub pod_cidrs: Vec<String>,
-    /// ID of the node assigned by the cloud provider in the format: <ProviderName>://<ProviderSpecificNodeID>
+    /// ID of the node assigned by the cloud provider in the format: \<ProviderName\>://\<ProviderSpecificNodeID\>
     #[serde(
         rename = "providerID",
         default,
@@ -360,7 +360,7 @@ pub struct NodeSpec {
         deserialize_with = "crate::api::wire::null_as_default"
     )]
     pub taints: Vec<crate::api::core::v1::Taint>,
-    /// Unschedulable controls node schedulability of new pods. By default, node is schedulable. More info: https://kubernetes.io/docs/concepts/nodes/node/#manual-node-administration
+    /// Unschedulable controls node schedulability of new pods. By default, node is schedulable. More info: <https://kubernetes.io/docs/concepts/nodes/node/#manual-node-administration>
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unschedulable: Option<bool>,
 }
@@ -370,7 +370,7 @@ pub struct NodeSpec {
     Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
 )]
 pub struct NodeStatus {
-    /// List of addresses reachable to the node. Queried from cloud provider, if available. More info: https://kubernetes.io/docs/reference/node/node-status/#addresses Note: This field is declared as mergeable, but the merge key is not sufficiently unique, which can cause data corruption when it is merged. Callers should instead use a full-replacement patch. See https://pr.k8s.io/79391 for an example. Consumers should assume that addresses can change during the lifetime of a Node. However, there are some exceptions where this may not be possible, such as Pods that inherit a Node's address in its own status or consumers of the downward API (status.hostIP).
+    /// List of addresses reachable to the node. Queried from cloud provider, if available. More info: <https://kubernetes.io/docs/reference/node/node-status/#addresses> Note: This field is declared as mergeable, but the merge key is not sufficiently unique, which can cause data corruption when it is merged. Callers should instead use a full-replacement patch. See <https://pr.k8s.io/79391> for an example. Consumers should assume that addresses can change during the lifetime of a Node. However, there are some exceptions where this may not be possible, such as Pods that inherit a Node's address in its own status or consumers of the downward API (status.hostIP).
     #[serde(
         default,
         skip_serializing_if = "Vec::is_empty",
@@ -384,14 +384,14 @@ pub struct NodeStatus {
         deserialize_with = "crate::api::wire::null_as_default"
     )]
     pub allocatable: std::collections::BTreeMap<String, crate::Quantity>,
-    /// Capacity represents the total resources of a node. More info: https://kubernetes.io/docs/reference/node/node-status/#capacity
+    /// Capacity represents the total resources of a node. More info: <https://kubernetes.io/docs/reference/node/node-status/#capacity>
     #[serde(
         default,
         skip_serializing_if = "std::collections::BTreeMap::is_empty",
         deserialize_with = "crate::api::wire::null_as_default"
     )]
     pub capacity: std::collections::BTreeMap<String, crate::Quantity>,
-    /// Conditions is an array of current observed node conditions. More info: https://kubernetes.io/docs/reference/node/node-status/#condition
+    /// Conditions is an array of current observed node conditions. More info: <https://kubernetes.io/docs/reference/node/node-status/#condition>
     #[serde(
         default,
         skip_serializing_if = "Vec::is_empty",
@@ -418,10 +418,10 @@ pub struct NodeStatus {
         deserialize_with = "crate::api::wire::null_as_default"
     )]
     pub images: Vec<crate::api::core::v1::ContainerImage>,
-    /// Set of ids/uuids to uniquely identify the node. More info: https://kubernetes.io/docs/reference/node/node-status/#info
+    /// Set of ids/uuids to uniquely identify the node. More info: <https://kubernetes.io/docs/reference/node/node-status/#info>
     #[serde(rename = "nodeInfo", default, skip_serializing_if = "Option::is_none")]
     pub node_info: Option<crate::api::core::v1::NodeSystemInfo>,
-    /// NodePhase is the recently observed lifecycle phase of the node. More info: https://kubernetes.io/docs/concepts/nodes/node/#phase The field is never populated, and now is deprecated.
+    /// NodePhase is the recently observed lifecycle phase of the node. More info: <https://kubernetes.io/docs/concepts/nodes/node/#phase> The field is never populated, and now is deprecated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phase: Option<String>,
     /// The available runtime handlers.
@@ -503,7 +503,7 @@ pub struct NodeSystemInfo {
         deserialize_with = "crate::api::wire::null_as_default"
     )]
     pub kubelet_version: String,
-    /// MachineID reported by the node. For unique machine identification in the cluster this field is preferred. Learn more from man(5) machine-id: http://man7.org/linux/man-pages/man5/machine-id.5.html
+    /// MachineID reported by the node. For unique machine identification in the cluster this field is preferred. Learn more from man(5) machine-id: <http://man7.org/linux/man-pages/man5/machine-id.5.html>
     #[serde(
         rename = "machineID",
         default,
@@ -527,7 +527,7 @@ pub struct NodeSystemInfo {
     /// Swap Info reported by the node.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub swap: Option<crate::api::core::v1::NodeSwapStatus>,
-    /// SystemUUID reported by the node. For unique machine identification MachineID is preferred. This field is specific to Red Hat hosts https://access.redhat.com/documentation/en-us/red_hat_subscription_management/1/html/rhsm/uuid
+    /// SystemUUID reported by the node. For unique machine identification MachineID is preferred. This field is specific to Red Hat hosts <https://access.redhat.com/documentation/en-us/red_hat_subscription_management/1/html/rhsm/uuid>
     #[serde(
         rename = "systemUUID",
         default,
