@@ -1,7 +1,7 @@
 //! RBAC walk-through: a user bound to a read-only Role, what it may and may not do, what
 //! `kubectl auth can-i --list` would print, and an escalation attempt the API server refuses.
 //!
-//! Run with `cargo run --example rbac --features rbac`.
+//! Run with `cargo run --example rbac` (the facade's `rbac` feature is on by default).
 
 use kybern::rbac::escalation::{RoleWrite, check_role_write};
 use kybern::rbac::{
