@@ -19,21 +19,24 @@ use kybern_core::api::policy::v1::PodDisruptionBudget;
 use kybern_core::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
 use kybern_core::api::scheduling::v1::PriorityClass;
 use kybern_core::api::storage::v1::StorageClass;
+use kybern_core::load::{LoadOptions, load_str};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-fn run<K: DeserializeOwned + Validate>(obj: &Value) -> Vec<String> {
-    let k: K = serde_json::from_value(obj.clone())
-        .unwrap_or_else(|e| panic!("object does not deserialize: {e}\n{obj:#}"));
-    k.validate().iter().map(|e| e.to_string()).collect()
+type Outcome = Result<Vec<String>, String>;
+
+fn run<K: DeserializeOwned + Validate>(obj: &Value) -> Outcome {
+    let k: K = serde_json::from_value(obj.clone()).map_err(|e| e.to_string())?;
+    Ok(k.validate().iter().map(|e| e.to_string()).collect())
 }
 
-/// Validates an object of any typed kind, dispatching on its `kind`.
-fn validate_json(obj: &Value) -> Vec<String> {
-    match obj["kind"].as_str().expect("object has a kind") {
+/// Validates an object of any typed kind, dispatching on its `kind`: `None` for a kind without
+/// a typed struct, `Some(Err)` when the object does not decode.
+fn try_validate_json(obj: &Value) -> Option<Outcome> {
+    Some(match obj["kind"].as_str().unwrap_or("") {
         "Pod" => run::<Pod>(obj),
         "Node" => run::<Node>(obj),
         "Namespace" => run::<Namespace>(obj),
@@ -69,7 +72,16 @@ fn validate_json(obj: &Value) -> Vec<String> {
         "CustomResourceDefinition" => run::<CustomResourceDefinition>(obj),
         "PodDisruptionBudget" => run::<PodDisruptionBudget>(obj),
         "PriorityClass" => run::<PriorityClass>(obj),
-        other => panic!("no typed kind {other}"),
+        _ => return None,
+    })
+}
+
+/// Validates an object of a typed kind; panics when it has no typed kind or does not decode.
+fn validate_json(obj: &Value) -> Vec<String> {
+    match try_validate_json(obj) {
+        Some(Ok(errs)) => errs,
+        Some(Err(e)) => panic!("object does not deserialize: {e}\n{obj:#}"),
+        None => panic!("no typed kind in {obj:#}"),
     }
 }
 
@@ -750,6 +762,23 @@ fn workload_rules() {
             "statefulset empty selector",
             with(workload("StatefulSet"), &[("/spec/selector", json!({}))]),
             errs!["spec.selector: Invalid value: {}: empty selector is invalid for statefulset"],
+        ),
+        (
+            "statefulset mounts may use claim templates",
+            with(
+                workload("StatefulSet"),
+                &[
+                    (
+                        "/spec/volumeClaimTemplates",
+                        json!([{"metadata": {"name": "data"}, "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}]),
+                    ),
+                    (
+                        "/spec/template/spec/containers/0/volumeMounts",
+                        json!([{"name": "data", "mountPath": "/data"}, {"name": "logs", "mountPath": "/logs"}]),
+                    ),
+                ],
+            ),
+            errs!["spec.template.spec.containers[0].volumeMounts[1].name: Not found: \"logs\""],
         ),
         ("valid daemonset", workload("DaemonSet"), errs![]),
         (
@@ -1871,4 +1900,72 @@ fn policy_autoscaling_crd_rules() {
             ],
         ),
     ]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Corpus: real manifests validate clean.
+
+const MANIFESTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/manifests");
+const CLUSTER_KINDS: [&str; 9] = [
+    "Namespace",
+    "Node",
+    "PersistentVolume",
+    "StorageClass",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "IngressClass",
+    "PriorityClass",
+    "CustomResourceDefinition",
+];
+
+/// Every object of a typed kind in `shared/manifests` that decodes validates without errors
+/// (namespaced objects without a namespace get `default`, as `kubectl apply` would set).
+#[test]
+fn corpus_manifests_validate_clean() {
+    let root = std::path::PathBuf::from(MANIFESTS);
+    assert!(
+        root.is_dir(),
+        "shared manifests missing at {}",
+        root.display()
+    );
+    let mut stack = vec![root];
+    let (mut validated, mut failures) = (0usize, Vec::new());
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            if !matches!(
+                path.extension().and_then(|e| e.to_str()),
+                Some("yaml" | "yml" | "json")
+            ) {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            let name = path.display().to_string();
+            let Ok(docs) = load_str(&name, &text, &LoadOptions::default()) else {
+                continue;
+            };
+            for doc in docs {
+                let mut v = doc.value;
+                let kind = v["kind"].as_str().unwrap_or("").to_owned();
+                if !CLUSTER_KINDS.contains(&kind.as_str())
+                    && v.get("metadata").is_some_and(Value::is_object)
+                    && v["metadata"].get("namespace").is_none()
+                {
+                    v["metadata"]["namespace"] = json!("default");
+                }
+                if let Some(Ok(errs)) = try_validate_json(&v) {
+                    validated += 1;
+                    if !errs.is_empty() {
+                        failures.push(format!("{name} ({kind}): {errs:?}"));
+                    }
+                }
+            }
+        }
+    }
+    assert!(validated >= 250, "only {validated} typed objects validated");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

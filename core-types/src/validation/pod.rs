@@ -666,7 +666,18 @@ pub fn validate_tolerations(tolerations: &[Toleration], path: &FieldPath) -> Err
 /// `nodeSelector`, `serviceAccountName`, `nodeName`, `hostname`, `subdomain`,
 /// `priorityClassName` and tolerations.
 pub fn validate_pod_spec(spec: &PodSpec, path: &FieldPath) -> ErrorList {
-    let (mut errs, volumes) = validate_volumes(&spec.volumes, &path.child("volumes"));
+    validate_pod_spec_with_claims(spec, &[], path)
+}
+
+/// [`validate_pod_spec`] where volume mounts may also refer to `claim_volumes` (the names of a
+/// StatefulSet's `volumeClaimTemplates`, which become pod volumes).
+pub fn validate_pod_spec_with_claims(
+    spec: &PodSpec,
+    claim_volumes: &[&str],
+    path: &FieldPath,
+) -> ErrorList {
+    let (mut errs, mut volumes) = validate_volumes(&spec.volumes, &path.child("volumes"));
+    volumes.extend(claim_volumes.iter().map(|v| (*v).to_owned()));
     let host_network = spec.host_network.unwrap_or(false);
     let cp = path.child("containers");
     if spec.containers.is_empty() {
@@ -766,6 +777,15 @@ pub fn validate_pod_spec(spec: &PodSpec, path: &FieldPath) -> ErrorList {
 
 /// Upstream's `ValidatePodTemplateSpec`: the template's labels and annotations, and its spec.
 pub fn validate_pod_template_spec(t: &PodTemplateSpec, path: &FieldPath) -> ErrorList {
+    validate_pod_template_spec_with_claims(t, &[], path)
+}
+
+/// [`validate_pod_template_spec`] with StatefulSet claim template names as extra volumes.
+pub fn validate_pod_template_spec_with_claims(
+    t: &PodTemplateSpec,
+    claim_volumes: &[&str],
+    path: &FieldPath,
+) -> ErrorList {
     let mut errs = ErrorList::new();
     if let Some(m) = &t.metadata {
         let mp = path.child("metadata");
@@ -783,7 +803,11 @@ pub fn validate_pod_template_spec(t: &PodTemplateSpec, path: &FieldPath) -> Erro
             &default_spec
         }
     };
-    errs.extend(validate_pod_spec(spec, &path.child("spec")));
+    errs.extend(validate_pod_spec_with_claims(
+        spec,
+        claim_volumes,
+        &path.child("spec"),
+    ));
     errs
 }
 

@@ -10,7 +10,9 @@ use super::meta::{
     validate_annotations, validate_labels, validate_nonnegative_field, validate_resource_meta,
 };
 use super::names::{is_valid_percent, name_is_dns_subdomain};
-use super::pod::{effective_restart_policy, validate_pod_template_spec};
+use super::pod::{
+    effective_restart_policy, validate_pod_template_spec, validate_pod_template_spec_with_claims,
+};
 use super::selector::{selector_is_empty, selector_matches, validate_label_selector};
 use crate::IntOrString;
 use crate::api::apps::v1::{
@@ -136,8 +138,17 @@ fn validate_selector_and_template(
 /// The template checks shared by the apps workloads: the pod template itself, and
 /// `restartPolicy: Always` (upstream's default).
 fn validate_always_template(template: &PodTemplateSpec, spec_path: &FieldPath) -> ErrorList {
+    validate_always_template_with_claims(template, &[], spec_path)
+}
+
+/// [`validate_always_template`] with StatefulSet claim template names as extra volumes.
+fn validate_always_template_with_claims(
+    template: &PodTemplateSpec,
+    claim_volumes: &[&str],
+    spec_path: &FieldPath,
+) -> ErrorList {
     let tp = spec_path.child("template");
-    let mut errs = validate_pod_template_spec(template, &tp);
+    let mut errs = validate_pod_template_spec_with_claims(template, claim_volumes, &tp);
     let rp = effective_restart_policy(template);
     if rp != "Always" {
         errs.push(FieldError::not_supported(
@@ -406,7 +417,16 @@ pub fn validate_stateful_set_spec(spec: &StatefulSetSpec, path: &FieldPath) -> E
     );
     errs.extend(sel_errs);
     if template_ok {
-        errs.extend(validate_always_template(&spec.template, path));
+        let claims: Vec<&str> = spec
+            .volume_claim_templates
+            .iter()
+            .filter_map(|c| c.metadata.name.as_deref())
+            .collect();
+        errs.extend(validate_always_template_with_claims(
+            &spec.template,
+            &claims,
+            path,
+        ));
     }
     if template_ok && active_deadline_set(&spec.template) {
         errs.push(FieldError::forbidden(
