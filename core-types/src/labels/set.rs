@@ -1,0 +1,269 @@
+//! Label sets: the [`Labels`] lookup trait used by matching, and upstream's `labels.Set` helpers.
+
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::BuildHasher;
+
+use crate::validation::field::FieldPath;
+
+use super::selector::{Operator, Requirement, RequirementError, Selector};
+use super::{keycmp, validate};
+
+/// A label set as stored on objects (`metadata.labels`), upstream's `labels.Set`.
+pub type Set = BTreeMap<String, String>;
+
+/// Read access to a set of labels, so selectors can match any label container without
+/// allocating.
+///
+/// Implemented for `BTreeMap<String, String>`, `HashMap<String, String>`, slices and arrays of
+/// `(key, value)` pairs and references to any of them.
+pub trait Labels {
+    /// The value for `key`, or `None` when the label is absent.
+    fn get_label(&self, key: &str) -> Option<&str>;
+
+    /// Whether the label is present (possibly with an empty value).
+    fn has_label(&self, key: &str) -> bool {
+        self.get_label(key).is_some()
+    }
+
+    /// Whether every requirement matches these labels. [`Selector::matches`] calls this with
+    /// its requirements (sorted by key), so containers can override it with a faster strategy:
+    /// the `BTreeMap` implementation walks the map and the requirements in one merged pass.
+    /// Any override must give the same answer as the default for requirements in any order.
+    #[inline]
+    fn matches_all(&self, requirements: &[Requirement]) -> bool {
+        requirements
+            .iter()
+            .all(|r| r.matches_value(self.get_label(r.key())))
+    }
+}
+
+impl<L: Labels + ?Sized> Labels for &L {
+    #[inline]
+    fn get_label(&self, key: &str) -> Option<&str> {
+        (**self).get_label(key)
+    }
+
+    #[inline]
+    fn matches_all(&self, requirements: &[Requirement]) -> bool {
+        (**self).matches_all(requirements)
+    }
+}
+
+impl Labels for BTreeMap<String, String> {
+    #[inline]
+    fn get_label(&self, key: &str) -> Option<&str> {
+        self.get(key).map(String::as_str)
+    }
+
+    /// One merged pass over the sorted map and the requirements; a requirement out of key order
+    /// falls back to a lookup, so the answer never depends on the order.
+    #[inline]
+    fn matches_all(&self, requirements: &[Requirement]) -> bool {
+        let mut entries = self.iter();
+        let mut current = entries.next();
+        let mut previous: &str = "";
+        for r in requirements {
+            let key = r.key();
+            let value = if keycmp::cmp(key, previous) == Ordering::Less {
+                self.get_label(key)
+            } else {
+                previous = key;
+                loop {
+                    match current {
+                        Some((k, v)) => match keycmp::cmp(k, key) {
+                            Ordering::Less => current = entries.next(),
+                            Ordering::Equal => break Some(v.as_str()),
+                            Ordering::Greater => break None,
+                        },
+                        None => break None,
+                    }
+                }
+            };
+            if !r.matches_value(value) {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+impl Labels for BTreeMap<&str, &str> {
+    #[inline]
+    fn get_label(&self, key: &str) -> Option<&str> {
+        self.get(key).copied()
+    }
+}
+
+impl<S: BuildHasher> Labels for HashMap<String, String, S> {
+    #[inline]
+    fn get_label(&self, key: &str) -> Option<&str> {
+        self.get(key).map(String::as_str)
+    }
+}
+
+impl<S: BuildHasher> Labels for HashMap<&str, &str, S> {
+    #[inline]
+    fn get_label(&self, key: &str) -> Option<&str> {
+        self.get(key).copied()
+    }
+}
+
+impl<K: AsRef<str>, V: AsRef<str>> Labels for [(K, V)] {
+    #[inline]
+    fn get_label(&self, key: &str) -> Option<&str> {
+        self.iter()
+            .find(|(k, _)| keycmp::eq(k.as_ref(), key))
+            .map(|(_, v)| v.as_ref())
+    }
+}
+
+impl<K: AsRef<str>, V: AsRef<str>, const N: usize> Labels for [(K, V); N] {
+    #[inline]
+    fn get_label(&self, key: &str) -> Option<&str> {
+        self.as_slice().get_label(key)
+    }
+}
+
+impl<K: AsRef<str>, V: AsRef<str>> Labels for Vec<(K, V)> {
+    #[inline]
+    fn get_label(&self, key: &str) -> Option<&str> {
+        self.as_slice().get_label(key)
+    }
+}
+
+/// Upstream's `Set.String()`: `key=value` pairs sorted by key, joined by `,` (`""` when empty).
+pub fn set_to_string(labels: &Set) -> String {
+    let mut s = String::new();
+    for (i, (k, v)) in labels.iter().enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        s.push_str(k);
+        s.push('=');
+        s.push_str(v);
+    }
+    s
+}
+
+/// Upstream's `FormatLabels`: like [`set_to_string`] but `<none>` for an empty set.
+pub fn format_labels(labels: &Set) -> String {
+    if labels.is_empty() {
+        "<none>".to_owned()
+    } else {
+        set_to_string(labels)
+    }
+}
+
+/// Upstream's `Conflicts`: whether a key is present in both sets with different values.
+pub fn conflicts(labels1: &Set, labels2: &Set) -> bool {
+    let (small, big) = if labels1.len() <= labels2.len() {
+        (labels1, labels2)
+    } else {
+        (labels2, labels1)
+    };
+    small
+        .iter()
+        .any(|(k, v)| big.get(k).is_some_and(|other| other != v))
+}
+
+/// Upstream's `Merge`: the union of both sets; values of `labels2` win on a shared key.
+pub fn merge(labels1: &Set, labels2: &Set) -> Set {
+    let mut out = labels1.clone();
+    out.extend(labels2.iter().map(|(k, v)| (k.clone(), v.clone())));
+    out
+}
+
+/// Upstream's `Equals`: both sets have exactly the same keys and values.
+pub fn equals(labels1: &Set, labels2: &Set) -> bool {
+    labels1 == labels2
+}
+
+/// Upstream's `SelectorFromSet` (and `SelectorFromValidatedSet`): a selector of `key=value`
+/// requirements matching exactly the set, *without validating* keys or values. An empty set gives
+/// [`Selector::everything`].
+pub fn selector_from_set(labels: &Set) -> Selector {
+    let reqs = labels
+        .iter()
+        .map(|(k, v)| Requirement::new_unchecked(k.clone(), Operator::Equals, vec![v.clone()]))
+        .collect();
+    Selector::from_requirements(reqs)
+}
+
+/// Upstream's `ValidatedSelectorFromSet`: like [`selector_from_set`] but every key and value is
+/// validated; the first invalid pair is reported.
+pub fn validated_selector_from_set(labels: &Set) -> Result<Selector, RequirementError> {
+    let mut reqs = Vec::with_capacity(labels.len());
+    for (k, v) in labels {
+        reqs.push(Requirement::new(
+            k.clone(),
+            Operator::Equals,
+            vec![v.clone()],
+        )?);
+    }
+    Ok(Selector::from_requirements(reqs))
+}
+
+/// Why [`convert_selector_to_labels_map`] rejected its input.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConvertSelectorError {
+    /// A term was not exactly one `key=value` pair.
+    #[error("invalid selector: [{}]", .0.join(" "))]
+    NotKeyValue(Vec<String>),
+    /// A key or value failed validation.
+    #[error("{0}")]
+    Invalid(Box<crate::validation::field::FieldError>),
+}
+
+/// Upstream's `ConvertSelectorToLabelsMap`: parses a `k1=v1,k2=v2` string (only `=`; keys and
+/// values trimmed and validated) into a label set. The empty string gives an empty set.
+pub fn convert_selector_to_labels_map(selector: &str) -> Result<Set, ConvertSelectorError> {
+    let mut out = Set::new();
+    if selector.is_empty() {
+        return Ok(out);
+    }
+    for term in selector.split(',') {
+        let parts: Vec<&str> = term.split('=').collect();
+        let [key, value] = parts.as_slice() else {
+            return Err(ConvertSelectorError::NotKeyValue(
+                parts.iter().map(|s| (*s).to_owned()).collect(),
+            ));
+        };
+        let key = key.trim();
+        let root = FieldPath::root();
+        if let Some(e) = validate_key(key, &root) {
+            return Err(ConvertSelectorError::Invalid(Box::new(e)));
+        }
+        let value = value.trim();
+        if let Some(e) = validate_value(key, value, &root) {
+            return Err(ConvertSelectorError::Invalid(Box::new(e)));
+        }
+        out.insert(key.to_owned(), value.to_owned());
+    }
+    Ok(out)
+}
+
+/// Upstream's `validateLabelKey`: an `Invalid value` error at `path` when `key` is not a
+/// qualified name.
+pub(crate) fn validate_key(
+    key: &str,
+    path: &FieldPath,
+) -> Option<crate::validation::field::FieldError> {
+    let errs = validate::qualified_name_errors(key);
+    (!errs.is_empty())
+        .then(|| crate::validation::field::FieldError::invalid(path, key, errs.join("; ")))
+}
+
+/// Upstream's `validateLabelValue`: an `Invalid value` error at `path[key]` when `value` is not
+/// a valid label value.
+pub(crate) fn validate_value(
+    key: &str,
+    value: &str,
+    path: &FieldPath,
+) -> Option<crate::validation::field::FieldError> {
+    let errs = validate::label_value_errors(value);
+    (!errs.is_empty()).then(|| {
+        crate::validation::field::FieldError::invalid(&path.key(key), value, errs.join("; "))
+    })
+}
