@@ -3,6 +3,7 @@
 //! ReplicationController, custom resources with a scale subresource).
 
 use kybern_core::api::meta::v1::{LabelSelector, ObjectMeta};
+use kybern_core::labels::label_selector_as_selector;
 use kybern_core::validation::{ErrorList, FieldError, FieldPath};
 use kybern_core::{ApiResource, DynamicObject, GroupVersionKind, Resource, Scope};
 use serde::de::DeserializeOwned;
@@ -57,34 +58,6 @@ fn int_at(obj: &DynamicObject, section: &str, field: &str) -> Option<i64> {
     obj.data.get(section)?.get(field)?.as_i64()
 }
 
-/// A `LabelSelector` in selector-string form (`a=b,c in (x,y),!d`), as upstream's
-/// `LabelSelectorAsSelector(...).String()` prints it: requirements sorted by key.
-fn selector_string(sel: &LabelSelector) -> String {
-    let mut terms: Vec<(String, String)> = sel
-        .match_labels
-        .iter()
-        .map(|(k, v)| (k.clone(), format!("{k}={v}")))
-        .collect();
-    for e in &sel.match_expressions {
-        let mut values = e.values.clone();
-        values.sort();
-        let term = match e.operator.as_str() {
-            "In" => format!("{} in ({})", e.key, values.join(",")),
-            "NotIn" => format!("{} notin ({})", e.key, values.join(",")),
-            "Exists" => e.key.clone(),
-            "DoesNotExist" => format!("!{}", e.key),
-            other => format!("{} {other} ({})", e.key, values.join(",")),
-        };
-        terms.push((e.key.clone(), term));
-    }
-    terms.sort_by(|a, b| a.0.cmp(&b.0));
-    terms
-        .into_iter()
-        .map(|(_, t)| t)
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
 fn scale_of(obj: &DynamicObject) -> Scale {
     let m = &obj.metadata;
     let selector = obj
@@ -92,7 +65,8 @@ fn scale_of(obj: &DynamicObject) -> Scale {
         .get("spec")
         .and_then(|s| s.get("selector"))
         .and_then(|s| serde_json::from_value::<LabelSelector>(s.clone()).ok())
-        .map(|s| selector_string(&s));
+        .and_then(|s| label_selector_as_selector(Some(&s)).ok())
+        .map(|s| s.to_string());
     Scale {
         metadata: ObjectMeta {
             name: m.name.clone(),
@@ -180,28 +154,5 @@ where
             .patch(&self.resource, ns, name, &patch, &options)
             .await?;
         Ok(scale_of(&obj))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use kybern_core::api::meta::v1::LabelSelectorRequirement;
-
-    #[test]
-    fn selector_strings() {
-        let mut s = LabelSelector::default();
-        s.match_labels.insert("app".into(), "web".into());
-        s.match_expressions.push(LabelSelectorRequirement {
-            key: "tier".into(),
-            operator: "In".into(),
-            values: vec!["b".into(), "a".into()],
-        });
-        s.match_expressions.push(LabelSelectorRequirement {
-            key: "legacy".into(),
-            operator: "DoesNotExist".into(),
-            values: vec![],
-        });
-        assert_eq!(selector_string(&s), "app=web,!legacy,tier in (a,b)");
     }
 }

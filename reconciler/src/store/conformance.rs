@@ -3,7 +3,7 @@
 //!
 //! A backend's test file instantiates the whole suite with one macro call:
 //!
-//! ```ignore
+//! ```no_run
 //! kybern_reconciler::store_conformance_tests!(|settings: &StoreSettings| {
 //!     std::sync::Arc::new(MemoryStore::with_config(MemoryStoreConfig {
 //!         history: settings.history,
@@ -1214,6 +1214,190 @@ pub async fn slow_watcher_is_expired(f: &Factory) {
     assert!(slow.next().await.is_none(), "the stream ends after Expired");
 }
 
+pub async fn list_with_selectors(f: &Factory) {
+    let s = store(f);
+    let pod = |name: &str, app: &str, node: &str| {
+        let mut p = DynamicObject::new(name, &pods());
+        p.metadata.namespace = Some("ns".into());
+        p.metadata.labels.insert("app".into(), app.into());
+        p.data.insert("spec".into(), json!({"nodeName": node}));
+        p
+    };
+    for (n, app, node) in [
+        ("a", "web", "n1"),
+        ("b", "db", "n1"),
+        ("c", "web", ""),
+        ("d", "web", "n2"),
+    ] {
+        s.create(&pods(), pod(n, app, node)).await.unwrap();
+    }
+    let cases: Vec<(Option<&str>, Option<&str>, Vec<&str>)> = vec![
+        (Some("app=web"), None, vec!["ns/a", "ns/c", "ns/d"]),
+        (Some("app!=web"), None, vec!["ns/b"]),
+        (Some("app in (db,cache)"), None, vec!["ns/b"]),
+        (None, Some("spec.nodeName=n1"), vec!["ns/a", "ns/b"]),
+        (None, Some("spec.nodeName="), vec!["ns/c"]),
+        (
+            Some("app=web"),
+            Some("spec.nodeName!=n1"),
+            vec!["ns/c", "ns/d"],
+        ),
+        (None, Some("metadata.name=d"), vec!["ns/d"]),
+    ];
+    for (l, fsel, want) in cases {
+        let opts = ListOptions {
+            label_selector: l.map(str::to_owned),
+            field_selector: fsel.map(str::to_owned),
+            ..ListOptions::default()
+        };
+        let page = s.list(&pods(), &opts).await.unwrap();
+        assert_eq!(names(&page.items), want, "{l:?} {fsel:?}");
+        // The same selection, one item per page.
+        let mut paged = Vec::new();
+        let mut token = None;
+        loop {
+            let p = s
+                .list(
+                    &pods(),
+                    &ListOptions {
+                        limit: Some(1),
+                        continue_token: token.clone(),
+                        ..opts.clone()
+                    },
+                )
+                .await
+                .unwrap();
+            paged.extend(names(&p.items));
+            match p.continue_token {
+                Some(t) => token = Some(t),
+                None => break,
+            }
+        }
+        assert_eq!(paged, want, "paginated {l:?} {fsel:?}");
+    }
+    check_err(
+        "unsupported field",
+        s.list(
+            &pods(),
+            &ListOptions {
+                field_selector: Some("spec.containers=x".into()),
+                ..ListOptions::default()
+            },
+        )
+        .await,
+        StatusReason::BadRequest,
+        "field label not supported: spec.containers",
+    );
+    let e = s
+        .list(
+            &cms(),
+            &ListOptions {
+                label_selector: Some("a in (".into()),
+                ..ListOptions::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.to_status().code, Some(400), "{e}");
+}
+
+pub async fn watch_selector_transitions(f: &Factory) {
+    let s = store(f);
+    let mut o = cm("ns", "a");
+    o.metadata.labels.insert("app".into(), "web".into());
+    let a = s.create(&cms(), o).await.unwrap();
+    let mut w = s
+        .watch(
+            &cms(),
+            &WatchOptions {
+                label_selector: Some("app=web".into()),
+                resource_version: Some(rv(&a).to_string()),
+                ..WatchOptions::default()
+            },
+        )
+        .await
+        .unwrap();
+    let relabel = |o: &DynamicObject, app: &str| {
+        let mut n = o.clone();
+        n.metadata.labels.insert("app".into(), app.into());
+        n
+    };
+    let b = s
+        .update(&cms(), relabel(&a, "db"), WriteScope::Main)
+        .await
+        .unwrap();
+    let c = s
+        .update(&cms(), relabel(&b, "cache"), WriteScope::Main)
+        .await
+        .unwrap();
+    let d = s
+        .update(&cms(), relabel(&c, "web"), WriteScope::Main)
+        .await
+        .unwrap();
+    let mut dd = (*d).clone();
+    dd.data.insert("data".into(), json!({"k": "changed"}));
+    let e = s.update(&cms(), dd, WriteScope::Main).await.unwrap();
+    let mut other = cm("ns", "z");
+    other.metadata.labels.insert("app".into(), "db".into());
+    s.create(&cms(), other).await.unwrap();
+    let gone = s
+        .delete(&cms(), Some("ns"), "a", &DeleteOptions::default())
+        .await
+        .unwrap()
+        .into_inner();
+    let mut got = Vec::new();
+    let mut stopped_matching = None;
+    for _ in 0..4 {
+        let ev = next_event(&mut w).await;
+        if let WatchEvent::Deleted(o) = &ev
+            && stopped_matching.is_none()
+        {
+            stopped_matching = Some(o.clone());
+        }
+        got.push(brief(&ev));
+    }
+    assert_eq!(
+        got,
+        vec![
+            ("DELETED".into(), "a".into(), rv(&b)),
+            ("ADDED".into(), "a".into(), rv(&d)),
+            ("MODIFIED".into(), "a".into(), rv(&e)),
+            ("DELETED".into(), "a".into(), rv(&gone)),
+        ],
+        "leaving the selection is DELETED, entering it is ADDED"
+    );
+    let last_matching = stopped_matching.unwrap();
+    assert_eq!(
+        last_matching.metadata.labels.get("app").map(String::as_str),
+        Some("web"),
+        "the DELETED object is the last state that matched"
+    );
+    let mut fw = s
+        .watch(
+            &pods(),
+            &WatchOptions {
+                field_selector: Some("spec.nodeName=n1".into()),
+                ..WatchOptions::default()
+            },
+        )
+        .await
+        .unwrap();
+    let mut p = DynamicObject::new("p", &pods());
+    p.metadata.namespace = Some("ns".into());
+    s.create(&pods(), p).await.unwrap();
+    let pods_api: Api<Pod> = Api::namespaced(s.clone(), "ns");
+    let bound = pods_api.create_binding("p", "n1").await.unwrap();
+    assert_eq!(
+        brief(&next_event(&mut fw).await),
+        (
+            "ADDED".into(),
+            "p".into(),
+            bound.metadata.resource_version.unwrap().parse().unwrap()
+        ),
+        "a pod bound to the node enters a spec.nodeName watch"
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // linearizability
 
@@ -1389,6 +1573,7 @@ macro_rules! store_conformance_tests {
                 list_namespaces_and_order, pagination_is_consistent, list_at_revision,
                 compaction_expires_old_revisions, watch_initial_state_and_order,
                 watch_resumes_from_any_retained_revision, slow_watcher_is_expired,
+                list_with_selectors, watch_selector_transitions,
                 api_scale_subresource, api_pod_binding;
             paused: watch_bookmarks;
             multi: concurrent_increments_are_linearizable;

@@ -6,6 +6,8 @@
 
 use std::borrow::Cow;
 
+use kybern_core::fields::{FieldOperator, FieldRequirement, FieldSelector};
+use kybern_core::labels::Selector;
 use kybern_core::{ApiResource, DynamicObject};
 use serde_json::Value;
 
@@ -188,29 +190,50 @@ pub fn field_value<'a>(
 #[derive(Clone, Debug, Default)]
 pub struct Selection {
     namespace: Option<String>,
+    labels: Option<Selector>,
+    fields: Vec<FieldRequirement>,
 }
 
 impl Selection {
     /// Parses the selection of a list or watch on `resource`.
     ///
     /// # Errors
-    /// BadRequest for unparsable selectors or field labels the kind does not support.
+    /// BadRequest for unparsable selectors or field labels the kind does not support
+    /// (`field label not supported: spec.foo`).
     pub fn parse(
         resource: &ApiResource,
         namespace: Option<&str>,
         label_selector: Option<&str>,
         field_selector: Option<&str>,
     ) -> Result<Self, StoreError> {
-        let _ = resource;
-        if label_selector.is_some_and(|s| !s.trim().is_empty())
-            || field_selector.is_some_and(|s| !s.trim().is_empty())
-        {
-            return Err(StoreError::bad_request(
-                "label and field selectors are not available in this build yet",
-            ));
-        }
+        let labels = match label_selector.filter(|s| !s.trim().is_empty()) {
+            None => None,
+            Some(s) => {
+                let sel = Selector::parse(s).map_err(|e| StoreError::bad_request(e.to_string()))?;
+                (!sel.is_empty()).then_some(sel)
+            }
+        };
+        let fields = match field_selector.filter(|s| !s.trim().is_empty()) {
+            None => Vec::new(),
+            Some(s) => {
+                let sel =
+                    FieldSelector::parse(s).map_err(|e| StoreError::bad_request(e.to_string()))?;
+                let supported = supported_fields(resource);
+                for r in sel.requirements() {
+                    if !supported.contains(&r.field.as_str()) {
+                        return Err(StoreError::bad_request(format!(
+                            "field label not supported: {}",
+                            r.field
+                        )));
+                    }
+                }
+                sel.requirements().to_vec()
+            }
+        };
         Ok(Selection {
             namespace: namespace.filter(|n| !n.is_empty()).map(str::to_owned),
+            labels,
+            fields,
         })
     }
 
@@ -219,19 +242,137 @@ impl Selection {
         self.namespace.as_deref()
     }
 
-    /// Whether label or field selectors are set (upstream then omits `remainingItemCount`).
+    /// Whether label or field selectors are set.
     pub fn has_selectors(&self) -> bool {
-        false
+        self.labels.is_some() || !self.fields.is_empty()
     }
 
     /// Whether `obj` (of `resource`) is selected.
     pub fn matches(&self, resource: &ApiResource, obj: &DynamicObject) -> bool {
-        let _ = resource;
         if let Some(ns) = &self.namespace
             && obj.metadata.namespace.as_deref() != Some(ns.as_str())
         {
             return false;
         }
-        true
+        if let Some(sel) = &self.labels
+            && !sel.matches(&obj.metadata.labels)
+        {
+            return false;
+        }
+        self.fields.iter().all(|r| {
+            // Unsupported labels were rejected by `parse`; treat a lookup failure as no match.
+            let Ok(value) = field_value(resource, obj, &r.field) else {
+                return false;
+            };
+            match r.operator {
+                FieldOperator::Equals => value == r.value.as_str(),
+                FieldOperator::NotEquals => value != r.value.as_str(),
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kybern_core::Resource;
+    use kybern_core::api::core::v1::{ConfigMap, Event, Node, Pod};
+    use serde_json::json;
+
+    fn obj(r: &ApiResource, v: serde_json::Value) -> DynamicObject {
+        let mut o = DynamicObject::from_value(v).unwrap();
+        o.types = Some(crate::store::rules::type_meta(r));
+        o
+    }
+
+    #[test]
+    fn field_values_per_kind() {
+        let pods = Pod::api_resource(&());
+        let nodes = Node::api_resource(&());
+        let events = Event::api_resource(&());
+        let p = obj(
+            &pods,
+            json!({"metadata": {"name": "p", "namespace": "ns"},
+                   "spec": {"nodeName": "n1", "hostNetwork": true}, "status": {"phase": "Running"}}),
+        );
+        let n = obj(&nodes, json!({"metadata": {"name": "n1"}}));
+        let e = obj(
+            &events,
+            json!({"metadata": {"name": "e"}, "involvedObject": {"kind": "Pod", "name": "p"},
+                   "source": {"component": "kubelet"}, "reason": "Started"}),
+        );
+        let cases: Vec<(&ApiResource, &DynamicObject, &str, &str)> = vec![
+            (&pods, &p, "metadata.name", "p"),
+            (&pods, &p, "metadata.namespace", "ns"),
+            (&pods, &p, "spec.nodeName", "n1"),
+            (&pods, &p, "spec.hostNetwork", "true"),
+            (&pods, &p, "status.phase", "Running"),
+            (&pods, &p, "status.podIP", ""),
+            (&pods, &p, "spec.restartPolicy", ""),
+            (&nodes, &n, "spec.unschedulable", "false"),
+            (&nodes, &n, "metadata.namespace", ""),
+            (&events, &e, "involvedObject.kind", "Pod"),
+            (&events, &e, "source", "kubelet"),
+            (&events, &e, "reason", "Started"),
+            (&events, &e, "type", ""),
+        ];
+        for (r, o, label, want) in cases {
+            assert_eq!(
+                field_value(r, o, label).unwrap(),
+                want,
+                "{} {label}",
+                r.kind()
+            );
+        }
+        let cm = ConfigMap::api_resource(&());
+        let e = field_value(&cm, &n, "spec.nodeName").unwrap_err();
+        assert_eq!(e.to_string(), "field label not supported: spec.nodeName");
+    }
+
+    #[test]
+    fn selections() {
+        let pods = Pod::api_resource(&());
+        let p = obj(
+            &pods,
+            json!({"metadata": {"name": "p", "namespace": "ns", "labels": {"app": "web", "tier": "fe"}},
+                   "spec": {"nodeName": "n1"}}),
+        );
+        let cases: Vec<(Option<&str>, Option<&str>, Option<&str>, bool)> = vec![
+            (None, None, None, true),
+            (Some("ns"), None, None, true),
+            (Some("other"), None, None, false),
+            (None, Some("app=web"), None, true),
+            (None, Some("app in (api,db)"), None, false),
+            (None, Some("!legacy,tier"), None, true),
+            (None, None, Some("spec.nodeName=n1"), true),
+            (None, None, Some("spec.nodeName="), false),
+            (None, None, Some("spec.nodeName!=n2,metadata.name=p"), true),
+            (
+                Some("ns"),
+                Some("app=web"),
+                Some("status.phase=Running"),
+                false,
+            ),
+        ];
+        for (ns, l, fsel, want) in cases {
+            let s = Selection::parse(&pods, ns, l, fsel).unwrap();
+            assert_eq!(s.matches(&pods, &p), want, "{ns:?} {l:?} {fsel:?}");
+        }
+        let bad: Vec<(Option<&str>, Option<&str>, &str)> = vec![
+            (
+                None,
+                Some("spec.foo=1"),
+                "field label not supported: spec.foo",
+            ),
+            (Some("app in (a"), None, ""),
+            (None, Some("novalue"), ""),
+        ];
+        for (l, fsel, msg) in bad {
+            let e = Selection::parse(&pods, None, l, fsel).unwrap_err();
+            assert_eq!(e.to_status().code, Some(400), "{l:?} {fsel:?}: {e}");
+            if !msg.is_empty() {
+                assert_eq!(e.to_string(), msg);
+            }
+        }
     }
 }
