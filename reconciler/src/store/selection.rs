@@ -337,7 +337,8 @@ mod tests {
             json!({"metadata": {"name": "p", "namespace": "ns", "labels": {"app": "web", "tier": "fe"}},
                    "spec": {"nodeName": "n1"}}),
         );
-        let cases: Vec<(Option<&str>, Option<&str>, Option<&str>, bool)> = vec![
+        type Case<'a> = (Option<&'a str>, Option<&'a str>, Option<&'a str>, bool);
+        let cases: Vec<Case<'_>> = vec![
             (None, None, None, true),
             (Some("ns"), None, None, true),
             (Some("other"), None, None, false),
