@@ -1,5 +1,28 @@
-//! `kybern-reconciler`: the object store, informers and controller runtime — **not yet implemented**.
+//! `kybern-reconciler`: the object store with revisions and watch, and typed access to it.
 //!
-//! This crate is a placeholder reserved by the workspace. The store with revisions and watch
-//! (memory, durable, etcd) arrives with the store issue, and the controller runtime with the
-//! runtime issue. Nothing here works yet, and nothing here pretends to.
+//! # Where to start
+//! - [`store::Store`] is the storage seam: create, get, list (selectors, pagination, reads at
+//!   a revision), update (with `resourceVersion` preconditions), the status subresource,
+//!   merge/JSON patches, delete (preconditions, finalizers) and watch from a revision, over
+//!   ONE global revision counter, with upstream's (API server + etcd3 storage) semantics and
+//!   error messages.
+//! - [`store::MemoryStore`] is the embedded default: in-process, fast, no persistence.
+//! - [`Api<K>`] is typed access to any `Arc<dyn Store>`, in the shape of kube-rs's `Api<K>`.
+//! - `store::conformance` (feature `testing`) is the shared test suite every backend must pass.
+//!
+//! # What this crate does not do (yet)
+//! There is no durable (on-disk) store and no etcd backend yet: both are planned behind the
+//! same [`store::Store`] trait and will run the same conformance suite. Informers, the work
+//! queue, the controller runtime and leader election are later work too. The store applies
+//! the generic registry rules (generation, uid, finalizers, status isolation) but no per-kind
+//! validation, defaulting or admission: that belongs to an API layer above it.
+//!
+//! **Architecture Invariant:** the store knows kinds only as [`kybern_core::ApiResource`]
+//! values; it has no per-kind code paths except the field-selector table in
+//! [`store::selection`].
+
+pub mod api;
+pub mod store;
+
+pub use api::{Api, DeleteParams, ListParams, Scale, WatchParams};
+pub use store::{DeleteOutcome, MemoryStore, Patch, Store, StoreError, WatchEvent};

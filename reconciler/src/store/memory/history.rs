@@ -1,0 +1,245 @@
+//! The event history of one kind: an append-only chain of fixed-size chunks that the writer
+//! fills under the store lock and watchers read without any lock.
+//!
+//! Each write appends one [`Event`] once; watchers keep their own cursor and filter for
+//! themselves, so a write costs the same with 1 or 1,000 watchers, and a slow watcher holds
+//! nothing up. Watchers hold their chunk *weakly*: when the history outgrows its retention
+//! the oldest chunk is dropped, and a watcher still inside it finds that out on its next read
+//! (its `Weak` no longer upgrades) and ends with Expired — a stalled watcher cannot pin memory.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
+
+use kybern_core::DynamicObject;
+use tokio::sync::Notify;
+
+/// Events per chunk.
+pub(super) const CHUNK: usize = 256;
+
+/// What happened to an object.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum EventKind {
+    Added,
+    Modified,
+    Deleted,
+}
+
+/// One change, stored once and shared by every watcher.
+#[derive(Debug)]
+pub(super) struct Event {
+    pub(super) revision: u64,
+    pub(super) kind: EventKind,
+    /// The new state (for Deleted: the last state at the deletion's revision).
+    pub(super) object: Arc<DynamicObject>,
+    /// The state before the change (None for Added), so watchers with selectors can tell
+    /// "started matching" from "stopped matching".
+    pub(super) prev: Option<Arc<DynamicObject>>,
+}
+
+/// A fixed-size block of events; slots fill in order, `next` links to the following block.
+#[derive(Debug)]
+pub(super) struct Chunk {
+    /// Sequence number of slot 0 (events are numbered 0, 1, 2, … per kind).
+    pub(super) seq0: u64,
+    slots: Box<[OnceLock<Event>]>,
+    next: OnceLock<Arc<Chunk>>,
+}
+
+impl Chunk {
+    fn new(seq0: u64) -> Arc<Self> {
+        Arc::new(Chunk {
+            seq0,
+            slots: (0..CHUNK).map(|_| OnceLock::new()).collect(),
+            next: OnceLock::new(),
+        })
+    }
+
+    /// The event in slot `i`, once written.
+    pub(super) fn get(&self, i: usize) -> Option<&Event> {
+        self.slots.get(i).and_then(OnceLock::get)
+    }
+
+    /// The following chunk, once the writer has started it.
+    pub(super) fn next(&self) -> Option<&Arc<Chunk>> {
+        self.next.get()
+    }
+
+    /// The events written so far, in order.
+    pub(super) fn events(&self) -> impl Iterator<Item = &Event> {
+        self.slots.iter().map_while(OnceLock::get)
+    }
+}
+
+/// A watcher's position: the chunk it reads (held weakly) and the next slot.
+#[derive(Clone, Debug)]
+pub(super) struct Cursor {
+    pub(super) chunk: Weak<Chunk>,
+    pub(super) slot: usize,
+    pub(super) seq: u64,
+}
+
+/// A watcher's published position, for queue-depth metrics.
+#[derive(Debug, Default)]
+pub(super) struct Probe {
+    pub(super) seq: AtomicU64,
+}
+
+/// The lock-free side of a history: wake-ups and metrics.
+#[derive(Debug, Default)]
+pub(super) struct Shared {
+    /// Woken after every append.
+    pub(super) notify: Notify,
+    /// Events appended so far.
+    pub(super) appended: AtomicU64,
+    /// Open watchers' positions.
+    pub(super) probes: Mutex<Vec<Weak<Probe>>>,
+}
+
+impl Shared {
+    /// `(open watchers, max depth, total depth)`.
+    pub(super) fn depths(&self) -> (u64, u64, u64) {
+        let appended = self.appended.load(Ordering::Acquire);
+        let mut probes = match self.probes.lock() {
+            Ok(p) => p,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        probes.retain(|p| p.strong_count() > 0);
+        let (mut n, mut max, mut total) = (0, 0, 0);
+        for p in probes.iter().filter_map(Weak::upgrade) {
+            let d = appended.saturating_sub(p.seq.load(Ordering::Relaxed));
+            n += 1;
+            max = max.max(d);
+            total += d;
+        }
+        (n, max, total)
+    }
+
+    /// Registers a watcher's probe.
+    pub(super) fn register(&self, probe: &Arc<Probe>) {
+        let mut probes = match self.probes.lock() {
+            Ok(p) => p,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        probes.push(Arc::downgrade(probe));
+    }
+}
+
+/// The writer's side of a history (lives under the store lock).
+#[derive(Debug)]
+pub(super) struct History {
+    chunks: VecDeque<Arc<Chunk>>,
+    tail_len: usize,
+    retained: usize,
+    capacity: usize,
+    /// Every event at or below this revision is gone from the history.
+    floor: u64,
+    pub(super) shared: Arc<Shared>,
+}
+
+impl History {
+    /// An empty history keeping at least `capacity` events.
+    pub(super) fn new(capacity: usize) -> Self {
+        let mut chunks = VecDeque::new();
+        chunks.push_back(Chunk::new(0));
+        History {
+            chunks,
+            tail_len: 0,
+            retained: 0,
+            capacity: capacity.max(CHUNK),
+            floor: 0,
+            shared: Arc::new(Shared::default()),
+        }
+    }
+
+    /// The revision at or below which events have been dropped.
+    pub(super) fn floor(&self) -> u64 {
+        self.floor
+    }
+
+    fn tail(&self) -> &Arc<Chunk> {
+        // `chunks` is never empty: `new` pushes one and `pop_front` keeps the last.
+        &self.chunks[self.chunks.len() - 1]
+    }
+
+    /// Appends an event; returns the chunks dropped to stay within retention (their events'
+    /// keys may now be pruned down to [`History::floor`]).
+    pub(super) fn append(&mut self, event: Event) -> Vec<Arc<Chunk>> {
+        if self.tail_len == CHUNK {
+            let next = Chunk::new(self.tail().seq0 + CHUNK as u64);
+            let _ = self.tail().next.set(next.clone());
+            self.chunks.push_back(next);
+            self.tail_len = 0;
+        }
+        let _ = self.tail().slots[self.tail_len].set(event);
+        self.tail_len += 1;
+        self.retained += 1;
+        self.shared.appended.fetch_add(1, Ordering::Release);
+        let mut dropped = Vec::new();
+        while self.chunks.len() > 1 && self.retained - CHUNK >= self.capacity {
+            if let Some(c) = self.pop_front() {
+                dropped.push(c);
+            }
+        }
+        dropped
+    }
+
+    fn pop_front(&mut self) -> Option<Arc<Chunk>> {
+        let c = self.chunks.pop_front()?;
+        self.retained -= CHUNK;
+        if let Some(last) = c.events().last() {
+            self.floor = self.floor.max(last.revision);
+        }
+        Some(c)
+    }
+
+    /// Drops every full chunk whose events are all at or below `revision`.
+    pub(super) fn compact(&mut self, revision: u64) -> Vec<Arc<Chunk>> {
+        let mut dropped = Vec::new();
+        while self.chunks.len() > 1 {
+            let done = self.chunks[0]
+                .events()
+                .last()
+                .is_none_or(|e| e.revision <= revision);
+            if !done {
+                break;
+            }
+            if let Some(c) = self.pop_front() {
+                dropped.push(c);
+            }
+        }
+        self.floor = self.floor.max(revision);
+        dropped
+    }
+
+    /// The cursor just past the last event.
+    pub(super) fn tail_cursor(&self) -> Cursor {
+        let tail = self.tail();
+        Cursor {
+            chunk: Arc::downgrade(tail),
+            slot: self.tail_len,
+            seq: tail.seq0 + self.tail_len as u64,
+        }
+    }
+
+    /// The cursor at the first event with a revision greater than `revision`
+    /// (the caller has checked `revision >= floor`).
+    pub(super) fn cursor_after(&self, revision: u64) -> Cursor {
+        // Chunks are in revision order: find the first whose last event is newer.
+        let idx = self.chunks.partition_point(|c| {
+            c.events().last().is_some_and(|e| e.revision <= revision) && c.get(CHUNK - 1).is_some()
+        });
+        let Some(chunk) = self.chunks.get(idx) else {
+            return self.tail_cursor();
+        };
+        let slot = chunk
+            .events()
+            .take_while(|e| e.revision <= revision)
+            .count();
+        Cursor {
+            chunk: Arc::downgrade(chunk),
+            slot,
+            seq: chunk.seq0 + slot as u64,
+        }
+    }
+}

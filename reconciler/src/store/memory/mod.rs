@@ -1,0 +1,834 @@
+//! `MemoryStore`: the embedded, in-process store — per-kind ordered maps with multi-version
+//! history, one lock per write, and lock-free watchers.
+//!
+//! # Layout
+//! One `RwLock` guards the store state: the global revision, and per kind (group + plural) an
+//! ordered map `namespace\0name → versions` plus the kind's event [`history`]. Each key keeps
+//! the versions written since the compaction floor (and the newest one at or below it), so a
+//! list can read the state at any retained revision and pagination stays consistent at the
+//! first page's revision. A write takes the write lock once: check, assign the next revision,
+//! push the version, append the event, release; then it wakes the kind's watchers.
+//!
+//! # Retention
+//! Each kind keeps at least [`MemoryStoreConfig::history`] events (rounded up to whole
+//! chunks of 256). Older events are dropped as new ones arrive, and with them the object
+//! versions only they needed: reads and watches below the dropped range get Expired (410).
+//! [`Store::compact`] drops history explicitly, as etcd's compaction does.
+
+mod history;
+mod watch;
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::ops::Bound;
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use kybern_core::{ApiResource, DynamicObject};
+use tracing::Instrument as _;
+
+use self::history::{Chunk, Event, EventKind, History, Probe};
+use self::watch::Watcher;
+use super::continue_token::ContinueToken;
+use super::metrics::{Metrics, Operation};
+use super::rules::{self, DeletePlan, UpdatePlan};
+use super::selection::Selection;
+use super::{
+    CONTINUE_EXPIRED, DeleteOptions, DeleteOutcome, ListOptions, ObjectPage, ResourceVersionMatch,
+    Store, StoreError, StoreMetrics, WatchEvent, WatchOptions, WatchStream, WriteScope,
+};
+
+/// How many times `create` draws a new `generateName` suffix after a name clash.
+const GENERATE_NAME_ATTEMPTS: usize = 8;
+
+/// Settings of a [`MemoryStore`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MemoryStoreConfig {
+    /// Events retained per kind for watch resume and list-at-revision (at least 256). A watcher
+    /// more than this many events behind is ended with Expired.
+    pub history: usize,
+    /// How often watches that asked for bookmarks get one.
+    pub bookmark_interval: Duration,
+}
+
+impl Default for MemoryStoreConfig {
+    fn default() -> Self {
+        MemoryStoreConfig {
+            history: 65_536,
+            bookmark_interval: Duration::from_secs(60),
+        }
+    }
+}
+
+/// The in-memory [`Store`]. Cheap to clone (a handle to shared state).
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// use std::sync::Arc;
+/// use kybern_core::api::core::v1::ConfigMap;
+/// use kybern_core::Resource;
+/// use kybern_reconciler::store::{MemoryStore, Store};
+///
+/// let store = MemoryStore::new();
+/// let cm = ConfigMap::api_resource(&());
+/// let mut obj = kybern_core::DynamicObject::new("settings", &cm);
+/// obj.metadata.namespace = Some("default".into());
+/// let created = store.create(&cm, obj).await.unwrap();
+/// assert_eq!(created.metadata.resource_version.as_deref(), Some("1"));
+/// assert_eq!(created.metadata.generation, Some(1));
+/// # });
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct MemoryStore {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    state: RwLock<State>,
+    metrics: Metrics,
+    config: MemoryStoreConfig,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    revision: u64,
+    /// Explicit compaction: reads and watches at or below are gone.
+    compacted: u64,
+    kinds: HashMap<KindKey, Kind>,
+}
+
+type KindKey = (String, String);
+
+fn kind_key(resource: &ApiResource) -> KindKey {
+    (resource.gvk.group.to_string(), resource.plural.to_string())
+}
+
+/// `namespace \0 name`: sorts by namespace, then name.
+fn object_key(namespace: Option<&str>, name: &str) -> String {
+    let ns = namespace.unwrap_or("");
+    let mut k = String::with_capacity(ns.len() + 1 + name.len());
+    k.push_str(ns);
+    k.push('\0');
+    k.push_str(name);
+    k
+}
+
+fn split_key(key: &str) -> (Option<&str>, &str) {
+    match key.split_once('\0') {
+        Some(("", name)) => (None, name),
+        Some((ns, name)) => (Some(ns), name),
+        None => (None, key),
+    }
+}
+
+/// The versions of one key, oldest first; `None` is a deletion.
+type Versions = Vec<(u64, Option<Arc<DynamicObject>>)>;
+
+#[derive(Debug)]
+struct Kind {
+    objects: BTreeMap<String, Versions>,
+    history: History,
+}
+
+impl Kind {
+    fn latest(&self, key: &str) -> Option<&Arc<DynamicObject>> {
+        self.objects
+            .get(key)
+            .and_then(|v| v.last())
+            .and_then(|(_, o)| o.as_ref())
+    }
+}
+
+/// Drops versions no read at or above `floor` can see: keeps the newest one at or below it
+/// (unless that is a deletion) and everything newer.
+fn prune(versions: &mut Versions, floor: u64) {
+    let keep_from = versions.partition_point(|(rev, _)| *rev <= floor);
+    if keep_from == 0 {
+        return;
+    }
+    let base = keep_from - 1;
+    let drop_base = versions[base].1.is_none();
+    versions.drain(..base + usize::from(drop_base));
+}
+
+fn version_at(versions: &Versions, revision: u64) -> Option<&Arc<DynamicObject>> {
+    let i = versions.partition_point(|(rev, _)| *rev <= revision);
+    versions
+        .get(i.checked_sub(1)?)
+        .and_then(|(_, o)| o.as_ref())
+}
+
+impl State {
+    fn floor(&self, kind: Option<&Kind>) -> u64 {
+        self.compacted.max(kind.map_or(0, |k| k.history.floor()))
+    }
+
+    fn kind_mut(&mut self, resource: &ApiResource, capacity: usize) -> &mut Kind {
+        self.kinds
+            .entry(kind_key(resource))
+            .or_insert_with(|| Kind {
+                objects: BTreeMap::new(),
+                history: History::new(capacity),
+            })
+    }
+}
+
+/// Removes versions the dropped chunks' events were keeping alive.
+fn prune_dropped(kind: &mut Kind, dropped: &[Arc<Chunk>], floor: u64) {
+    for chunk in dropped {
+        for ev in chunk.events() {
+            let key = object_key(
+                ev.object.metadata.namespace.as_deref(),
+                ev.object.metadata.name.as_deref().unwrap_or(""),
+            );
+            if let Some(v) = kind.objects.get_mut(&key) {
+                prune(v, floor);
+                if v.is_empty() {
+                    kind.objects.remove(&key);
+                }
+            }
+        }
+    }
+}
+
+impl Inner {
+    fn read(&self) -> RwLockReadGuard<'_, State> {
+        match self.state.read() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, State> {
+        match self.state.write() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    fn floor(&self, resource: &ApiResource) -> u64 {
+        let st = self.read();
+        st.floor(st.kinds.get(&kind_key(resource)))
+    }
+
+    /// `(history sequence, revision)` for a bookmark: every event of this kind up to the
+    /// sequence has a revision at or below `revision`.
+    fn bookmark_point(&self, resource: &ApiResource) -> (u64, u64) {
+        let st = self.read();
+        let seq = st.kinds.get(&kind_key(resource)).map_or(0, |k| {
+            k.history
+                .shared
+                .appended
+                .load(std::sync::atomic::Ordering::Acquire)
+        });
+        (seq, st.revision)
+    }
+
+    /// Records a new version and its event under the write lock; returns the kind's waker.
+    fn commit(
+        &self,
+        st: &mut State,
+        resource: &ApiResource,
+        key: String,
+        event: Event,
+    ) -> Arc<history::Shared> {
+        let revision = event.revision;
+        st.revision = revision;
+        let compacted = st.compacted;
+        let k = st.kind_mut(resource, self.config.history);
+        let stored = match event.kind {
+            EventKind::Deleted => None,
+            _ => Some(event.object.clone()),
+        };
+        let floor = compacted.max(k.history.floor());
+        let versions = k.objects.entry(key).or_default();
+        versions.push((revision, stored));
+        if versions.len() > 2 {
+            prune(versions, floor);
+        }
+        let dropped = k.history.append(event);
+        if !dropped.is_empty() {
+            let floor = compacted.max(k.history.floor());
+            prune_dropped(k, &dropped, floor);
+        }
+        k.history.shared.clone()
+    }
+}
+
+fn parse_revision(rv: &str, what: &str) -> Result<u64, StoreError> {
+    rv.parse::<u64>().map_err(|_| {
+        StoreError::bad_request(format!(
+            "{what}: invalid resourceVersion {rv:?}: expected a decimal revision"
+        ))
+    })
+}
+
+impl MemoryStore {
+    /// An empty store with the default configuration.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// An empty store with the given configuration.
+    pub fn with_config(config: MemoryStoreConfig) -> Self {
+        MemoryStore {
+            inner: Arc::new(Inner {
+                config,
+                ..Inner::default()
+            }),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &MemoryStoreConfig {
+        &self.inner.config
+    }
+
+    fn finish<T>(
+        &self,
+        op: Operation,
+        start: Instant,
+        r: Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.inner.metrics.record(op, start, r.is_ok());
+        if let Err(e) = &r {
+            tracing::debug!(error = %e, "{} failed", op.name());
+        }
+        r
+    }
+
+    fn create_sync(
+        &self,
+        resource: &ApiResource,
+        mut obj: DynamicObject,
+    ) -> Result<Arc<DynamicObject>, StoreError> {
+        let generated = obj.metadata.name.as_deref().unwrap_or("").is_empty();
+        rules::prepare_create(resource, &mut obj, rules::now())?;
+        let mut st = self.inner.write();
+        let mut attempts = 0;
+        let key = loop {
+            let name = obj.metadata.name.as_deref().unwrap_or("");
+            let key = object_key(obj.metadata.namespace.as_deref(), name);
+            let exists = st
+                .kinds
+                .get(&kind_key(resource))
+                .is_some_and(|k| k.latest(&key).is_some());
+            if !exists {
+                break key;
+            }
+            attempts += 1;
+            if !generated || attempts >= GENERATE_NAME_ATTEMPTS {
+                return Err(StoreError::AlreadyExists {
+                    resource: Box::new(resource.clone()),
+                    name: name.to_owned(),
+                });
+            }
+            let prefix = obj.metadata.generate_name.clone().unwrap_or_default();
+            obj.metadata.name = Some(super::names::generate_name(&prefix));
+        };
+        let revision = st.revision + 1;
+        obj.metadata.resource_version = Some(revision.to_string());
+        let obj = Arc::new(obj);
+        let event = Event {
+            revision,
+            kind: EventKind::Added,
+            object: obj.clone(),
+            prev: None,
+        };
+        let shared = self.inner.commit(&mut st, resource, key, event);
+        drop(st);
+        shared.notify.notify_waiters();
+        tracing::Span::current().record("revision", revision);
+        Ok(obj)
+    }
+
+    fn update_sync(
+        &self,
+        resource: &ApiResource,
+        obj: DynamicObject,
+        scope: WriteScope,
+    ) -> Result<Arc<DynamicObject>, StoreError> {
+        let name = obj.metadata.name.clone().unwrap_or_default();
+        let namespace = if resource.is_namespaced() {
+            obj.metadata.namespace.clone()
+        } else {
+            None
+        };
+        let key = object_key(namespace.as_deref(), &name);
+        let mut st = self.inner.write();
+        let old = st
+            .kinds
+            .get(&kind_key(resource))
+            .and_then(|k| k.latest(&key))
+            .cloned()
+            .ok_or_else(|| StoreError::not_found(resource, &name))?;
+        let plan = rules::prepare_update(resource, &old, obj, scope)?;
+        let (event, new) = match plan {
+            UpdatePlan::NoOp => return Ok(old),
+            UpdatePlan::Write(new) => (EventKind::Modified, new),
+            UpdatePlan::Delete(last) => (EventKind::Deleted, last),
+        };
+        let revision = st.revision + 1;
+        let mut new = new;
+        new.metadata.resource_version = Some(revision.to_string());
+        let new = Arc::new(new);
+        let event = Event {
+            revision,
+            kind: event,
+            object: new.clone(),
+            prev: Some(old),
+        };
+        let shared = self.inner.commit(&mut st, resource, key, event);
+        drop(st);
+        shared.notify.notify_waiters();
+        tracing::Span::current().record("revision", revision);
+        Ok(new)
+    }
+
+    fn delete_sync(
+        &self,
+        resource: &ApiResource,
+        namespace: Option<&str>,
+        name: &str,
+        options: &DeleteOptions,
+    ) -> Result<DeleteOutcome<Arc<DynamicObject>>, StoreError> {
+        let namespace = namespace.filter(|_| resource.is_namespaced());
+        let key = object_key(namespace, name);
+        let mut st = self.inner.write();
+        let current = st
+            .kinds
+            .get(&kind_key(resource))
+            .and_then(|k| k.latest(&key))
+            .cloned()
+            .ok_or_else(|| StoreError::not_found(resource, name))?;
+        rules::check_preconditions(resource, &current, options.preconditions.as_ref())?;
+        let revision = st.revision + 1;
+        let (outcome, event, object) = match rules::prepare_delete(&current, rules::now()) {
+            DeletePlan::AlreadyDeleting => return Ok(DeleteOutcome::Finalizing(current)),
+            DeletePlan::Delete => {
+                let last = Arc::new(rules::deleted_state(&current, revision));
+                (
+                    DeleteOutcome::Deleted(last.clone()),
+                    EventKind::Deleted,
+                    last,
+                )
+            }
+            DeletePlan::MarkDeleting(next) => {
+                let mut next = *next;
+                next.metadata.resource_version = Some(revision.to_string());
+                let next = Arc::new(next);
+                (
+                    DeleteOutcome::Finalizing(next.clone()),
+                    EventKind::Modified,
+                    next,
+                )
+            }
+        };
+        let event = Event {
+            revision,
+            kind: event,
+            object,
+            prev: Some(current),
+        };
+        let shared = self.inner.commit(&mut st, resource, key, event);
+        drop(st);
+        shared.notify.notify_waiters();
+        tracing::Span::current().record("revision", revision);
+        Ok(outcome)
+    }
+
+    fn list_sync(
+        &self,
+        resource: &ApiResource,
+        options: &ListOptions,
+    ) -> Result<ObjectPage, StoreError> {
+        let selection = Selection::parse(
+            resource,
+            options.namespace.as_deref(),
+            options.label_selector.as_deref(),
+            options.field_selector.as_deref(),
+        )?;
+        let rv = options
+            .resource_version
+            .as_deref()
+            .filter(|s| !s.is_empty());
+        let token = options
+            .continue_token
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            .map(|t| ContinueToken::decode(t, resource.is_namespaced()))
+            .transpose()?;
+        if token.is_some() {
+            if options.resource_version_match.is_some() {
+                return Err(StoreError::bad_request(
+                    "resourceVersionMatch is forbidden when continue is provided",
+                ));
+            }
+            if rv.is_some_and(|r| r != "0") {
+                return Err(StoreError::bad_request(
+                    "specifying resource version is not allowed when using continue",
+                ));
+            }
+        }
+        let st = self.inner.read();
+        let kind = st.kinds.get(&kind_key(resource));
+        let floor = st.floor(kind);
+        // The revision to read at, and whether it is the latest (no version search needed).
+        let revision = match (&token, rv, options.resource_version_match) {
+            (Some(t), _, _) => {
+                if t.revision < floor {
+                    return Err(StoreError::Expired {
+                        message: CONTINUE_EXPIRED.to_owned(),
+                    });
+                }
+                if t.revision > st.revision {
+                    return Err(StoreError::TooLargeResourceVersion {
+                        requested: t.revision,
+                        current: st.revision,
+                    });
+                }
+                t.revision
+            }
+            (None, None, Some(_)) => {
+                return Err(StoreError::bad_request(
+                    "resourceVersionMatch is forbidden unless resourceVersion is provided",
+                ));
+            }
+            (None, None, None) => st.revision,
+            (None, Some("0"), Some(ResourceVersionMatch::Exact)) => {
+                return Err(StoreError::bad_request(
+                    "resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\"",
+                ));
+            }
+            (None, Some("0"), _) => st.revision,
+            (None, Some(r), Some(ResourceVersionMatch::Exact)) => {
+                let want = parse_revision(r, "list")?;
+                if want > st.revision {
+                    return Err(StoreError::TooLargeResourceVersion {
+                        requested: want,
+                        current: st.revision,
+                    });
+                }
+                if want < floor {
+                    return Err(StoreError::Expired {
+                        message: "The resourceVersion for the provided list is too old.".into(),
+                    });
+                }
+                want
+            }
+            (None, Some(r), _) => {
+                let want = parse_revision(r, "list")?;
+                if want > st.revision {
+                    return Err(StoreError::TooLargeResourceVersion {
+                        requested: want,
+                        current: st.revision,
+                    });
+                }
+                st.revision
+            }
+        };
+        let latest = revision == st.revision;
+        let limit = options.limit.filter(|l| *l > 0).map(|l| l as usize);
+        let mut page = ObjectPage {
+            items: Vec::new(),
+            resource_version: revision,
+            continue_token: None,
+        };
+        let Some(kind) = kind else {
+            return Ok(page);
+        };
+        // The key range: the namespace's keys (or all), after the continue key.
+        let ns_prefix = selection.namespace().map(|ns| format!("{ns}\0"));
+        let start_key = token
+            .as_ref()
+            .map(|t| object_key(t.namespace.as_deref(), &t.name));
+        let lower = match (&start_key, &ns_prefix) {
+            (Some(k), Some(p)) if k.as_str() < p.as_str() => Bound::Included(p.clone()),
+            (Some(k), _) => Bound::Excluded(k.clone()),
+            (None, Some(p)) => Bound::Included(p.clone()),
+            (None, None) => Bound::Unbounded,
+        };
+        let mut last_key: Option<&str> = None;
+        for (key, versions) in kind.objects.range((lower, Bound::Unbounded)) {
+            if let Some(p) = &ns_prefix
+                && !key.starts_with(p.as_str())
+            {
+                break;
+            }
+            let obj = if latest {
+                versions.last().and_then(|(_, o)| o.as_ref())
+            } else {
+                version_at(versions, revision)
+            };
+            let Some(obj) = obj else { continue };
+            if !selection.matches(resource, obj) {
+                continue;
+            }
+            if limit.is_some_and(|l| page.items.len() >= l) {
+                // There is more: hand out a token resuming after the last returned key.
+                if let Some(last) = last_key {
+                    let (namespace, name) = split_key(last);
+                    page.continue_token = Some(
+                        ContinueToken {
+                            revision,
+                            namespace: namespace.map(str::to_owned),
+                            name: name.to_owned(),
+                        }
+                        .encode(),
+                    );
+                }
+                break;
+            }
+            last_key = Some(key.as_str());
+            page.items.push(obj.clone());
+        }
+        Ok(page)
+    }
+
+    fn watch_sync(
+        &self,
+        resource: &ApiResource,
+        options: &WatchOptions,
+    ) -> Result<WatchStream, StoreError> {
+        let selection = Selection::parse(
+            resource,
+            options.namespace.as_deref(),
+            options.label_selector.as_deref(),
+            options.field_selector.as_deref(),
+        )?;
+        let rv = options
+            .resource_version
+            .as_deref()
+            .filter(|s| !s.is_empty() && *s != "0");
+        let start = rv.map(|r| parse_revision(r, "watch")).transpose()?;
+        // Make sure the kind exists so the watcher has a history to follow.
+        self.inner
+            .write()
+            .kind_mut(resource, self.inner.config.history);
+        let st = self.inner.read();
+        let kind = st
+            .kinds
+            .get(&kind_key(resource))
+            .ok_or_else(|| StoreError::Internal {
+                message: "kind vanished while opening a watch".into(),
+            })?;
+        let floor = st.floor(Some(kind));
+        let mut pending = VecDeque::new();
+        let (cursor, after) = match start {
+            Some(r) if r < floor => return Err(StoreError::too_old(r, floor)),
+            Some(r) if r >= st.revision => (kind.history.tail_cursor(), r),
+            Some(r) => (kind.history.cursor_after(r), r),
+            None => {
+                for versions in kind.objects.values() {
+                    if let Some((_, Some(obj))) = versions.last()
+                        && selection.matches(resource, obj)
+                    {
+                        pending.push_back(WatchEvent::Added(obj.clone()));
+                    }
+                }
+                (kind.history.tail_cursor(), st.revision)
+            }
+        };
+        let shared = kind.history.shared.clone();
+        drop(st);
+        let probe = Arc::new(Probe::default());
+        probe
+            .seq
+            .store(cursor.seq, std::sync::atomic::Ordering::Relaxed);
+        shared.register(&probe);
+        let bookmarks = options.bookmarks.then(|| {
+            let period = self.inner.config.bookmark_interval;
+            let mut i = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+            i.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            i
+        });
+        Ok(Watcher {
+            inner: self.inner.clone(),
+            resource: resource.clone(),
+            shared,
+            cursor,
+            selection,
+            after,
+            last_revision: after,
+            pending,
+            bookmarks,
+            bookmark_due: None,
+            probe,
+            done: false,
+        }
+        .into_stream())
+    }
+
+    fn compact_sync(&self, revision: u64) -> u64 {
+        let mut st = self.inner.write();
+        let target = revision.min(st.revision);
+        if target <= st.compacted {
+            return st.compacted;
+        }
+        st.compacted = target;
+        for kind in st.kinds.values_mut() {
+            let dropped = kind.history.compact(target);
+            prune_dropped(kind, &dropped, target);
+            kind.objects.retain(|_, v| {
+                prune(v, target);
+                !v.is_empty()
+            });
+        }
+        target
+    }
+}
+
+macro_rules! span {
+    ($op:expr, $resource:expr, $ns:expr, $name:expr) => {
+        tracing::debug_span!(
+            "store",
+            op = $op.name(),
+            resource = %$resource.plural,
+            group = %$resource.gvk.group,
+            namespace = $ns.unwrap_or(""),
+            name = $name,
+            revision = tracing::field::Empty,
+        )
+    };
+}
+
+#[async_trait]
+impl Store for MemoryStore {
+    async fn create(
+        &self,
+        resource: &ApiResource,
+        object: DynamicObject,
+    ) -> Result<Arc<DynamicObject>, StoreError> {
+        let start = Instant::now();
+        let span = span!(
+            Operation::Create,
+            resource,
+            object.metadata.namespace.as_deref(),
+            object.metadata.name.as_deref().unwrap_or("")
+        );
+        let r = span.in_scope(|| self.create_sync(resource, object));
+        self.finish(Operation::Create, start, r)
+    }
+
+    async fn get(
+        &self,
+        resource: &ApiResource,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> Result<Arc<DynamicObject>, StoreError> {
+        let start = Instant::now();
+        let span = span!(Operation::Get, resource, namespace, name);
+        let _e = span.enter();
+        let namespace = namespace.filter(|_| resource.is_namespaced());
+        let key = object_key(namespace, name);
+        let r = {
+            let st = self.inner.read();
+            st.kinds
+                .get(&kind_key(resource))
+                .and_then(|k| k.latest(&key))
+                .cloned()
+                .ok_or_else(|| StoreError::not_found(resource, name))
+        };
+        self.finish(Operation::Get, start, r)
+    }
+
+    async fn list(
+        &self,
+        resource: &ApiResource,
+        options: &ListOptions,
+    ) -> Result<ObjectPage, StoreError> {
+        let start = Instant::now();
+        let span = span!(Operation::List, resource, options.namespace.as_deref(), "");
+        let r = span.in_scope(|| self.list_sync(resource, options));
+        if let Ok(p) = &r {
+            span.record("revision", p.resource_version);
+        }
+        self.finish(Operation::List, start, r)
+    }
+
+    async fn update(
+        &self,
+        resource: &ApiResource,
+        object: DynamicObject,
+        scope: WriteScope,
+    ) -> Result<Arc<DynamicObject>, StoreError> {
+        let start = Instant::now();
+        let op = match scope {
+            WriteScope::Status => Operation::UpdateStatus,
+            _ => Operation::Update,
+        };
+        let span = span!(
+            op,
+            resource,
+            object.metadata.namespace.as_deref(),
+            object.metadata.name.as_deref().unwrap_or("")
+        );
+        let r = span.in_scope(|| self.update_sync(resource, object, scope));
+        self.finish(op, start, r)
+    }
+
+    async fn patch(
+        &self,
+        resource: &ApiResource,
+        namespace: Option<&str>,
+        name: &str,
+        patch: &super::Patch,
+        options: &super::PatchOptions,
+    ) -> Result<Arc<DynamicObject>, StoreError> {
+        let start = Instant::now();
+        let span = span!(Operation::Patch, resource, namespace, name);
+        let r = rules::patch_with_retries(self, resource, namespace, name, patch, options)
+            .instrument(span)
+            .await;
+        self.finish(Operation::Patch, start, r)
+    }
+
+    async fn delete(
+        &self,
+        resource: &ApiResource,
+        namespace: Option<&str>,
+        name: &str,
+        options: &DeleteOptions,
+    ) -> Result<DeleteOutcome<Arc<DynamicObject>>, StoreError> {
+        let start = Instant::now();
+        let span = span!(Operation::Delete, resource, namespace, name);
+        let r = span.in_scope(|| self.delete_sync(resource, namespace, name, options));
+        self.finish(Operation::Delete, start, r)
+    }
+
+    async fn watch(
+        &self,
+        resource: &ApiResource,
+        options: &WatchOptions,
+    ) -> Result<WatchStream, StoreError> {
+        let start = Instant::now();
+        let span = span!(Operation::Watch, resource, options.namespace.as_deref(), "");
+        let r = span.in_scope(|| self.watch_sync(resource, options));
+        self.finish(Operation::Watch, start, r)
+    }
+
+    async fn current_revision(&self) -> Result<u64, StoreError> {
+        Ok(self.inner.read().revision)
+    }
+
+    async fn compact(&self, revision: u64) -> Result<u64, StoreError> {
+        let start = Instant::now();
+        let span = tracing::debug_span!("store", op = "store.compact", revision);
+        let r = Ok(span.in_scope(|| self.compact_sync(revision)));
+        self.finish(Operation::Compact, start, r)
+    }
+
+    fn metrics(&self) -> StoreMetrics {
+        let mut m = self.inner.metrics.snapshot();
+        let st = self.inner.read();
+        m.revision = st.revision;
+        for kind in st.kinds.values() {
+            let (n, max, total) = kind.history.shared.depths();
+            m.watchers += n;
+            m.watch_queue_depth_max = m.watch_queue_depth_max.max(max);
+            m.watch_queue_depth_total += total;
+        }
+        m
+    }
+}
