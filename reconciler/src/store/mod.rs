@@ -35,14 +35,17 @@ use kybern_core::{ApiResource, DynamicObject};
 #[cfg(feature = "testing")]
 pub mod conformance;
 pub mod continue_token;
+pub mod durable;
 mod error;
 pub mod memory;
 pub mod metrics;
 pub mod names;
 pub mod patch;
+pub mod plan;
 pub mod rules;
 pub mod selection;
 
+pub use durable::{DurableStore, DurableStoreConfig};
 pub use error::{CONFLICT_MODIFIED, CONTINUE_EXPIRED, StoreError};
 pub use memory::{MemoryStore, MemoryStoreConfig};
 pub use metrics::StoreMetrics;
