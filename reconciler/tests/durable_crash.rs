@@ -316,8 +316,7 @@ fn child(dir: &str, round: usize) {
                 }
             }));
         }
-        for t in tasks {
-            t.await.unwrap();
-        }
+        // The writers loop until the process is killed.
+        futures::future::join_all(tasks).await;
     });
 }
