@@ -141,3 +141,37 @@ pub fn storage_namespace<'a>(
 ) -> Option<&'a str> {
     namespace.filter(|_| resource.is_namespaced())
 }
+
+/// The event a watch with `selection` sees for one committed change, with upstream's watch
+/// cache rules: an object that starts matching is ADDED, one that stops matching is DELETED
+/// (its previous state, at the change's revision), and changes outside the selection are
+/// dropped.
+pub fn watch_event(
+    selection: &super::selection::Selection,
+    resource: &ApiResource,
+    change: &Committed,
+) -> Option<super::WatchEvent<Arc<DynamicObject>>> {
+    use super::WatchEvent;
+    let now = selection.matches(resource, &change.object);
+    match change.kind {
+        ChangeKind::Added => now.then(|| WatchEvent::Added(change.object.clone())),
+        ChangeKind::Deleted => now.then(|| WatchEvent::Deleted(change.object.clone())),
+        ChangeKind::Modified => {
+            let before = change
+                .prev
+                .as_ref()
+                .is_some_and(|p| selection.matches(resource, p));
+            match (before, now) {
+                (true, true) => Some(WatchEvent::Modified(change.object.clone())),
+                (false, true) => Some(WatchEvent::Added(change.object.clone())),
+                (true, false) => {
+                    let prev = change.prev.as_ref()?;
+                    let mut gone = DynamicObject::clone(prev);
+                    gone.metadata.resource_version = Some(change.revision.to_string());
+                    Some(WatchEvent::Deleted(Arc::new(gone)))
+                }
+                (false, false) => None,
+            }
+        }
+    }
+}
