@@ -1,7 +1,8 @@
 //! Kybern: a library-first orchestration SDK with Kubernetes' semantics.
 //!
 //! This facade re-exports the workspace crates behind features, the way the `kube` crate does:
-//! `core` (on by default) gives [`core`] (`kybern-core`, the object model); `reconciler`,
+//! `core` (on by default) gives [`core`] (`kybern-core`, the object model); `reconciler` (on by
+//! default) gives [`reconciler`] (the store, `Api<K>`);
 //! `scheduler`, `storage`, `netsvc` and `rbac` add the other crates as they land, and `full`
 //! turns them all on. Start with [`core`] and the examples in `examples/`.
 
