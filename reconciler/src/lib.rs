@@ -7,13 +7,17 @@
 //!   ONE global revision counter, with upstream's (API server + etcd3 storage) semantics and
 //!   error messages.
 //! - [`store::MemoryStore`] is the embedded default: in-process, fast, no persistence.
+//! - [`store::DurableStore`] is the embedded durable store: one directory (a `redb` database),
+//!   every acknowledged write fsynced (group commit: concurrent writers share one fsync),
+//!   objects and the revision counter restored at restart; reads and watches are served by a
+//!   `MemoryStore` index.
+//! - `store::EtcdStore` (feature `etcd`, needs `protoc` to build) keeps objects in etcd v3 under
+//!   upstream's `/registry/...` keys, with `resourceVersion` = `mod_revision` − 1.
 //! - [`Api<K>`] is typed access to any `Arc<dyn Store>`, in the shape of kube-rs's `Api<K>`.
 //! - `store::conformance` (feature `testing`) is the shared test suite every backend must pass.
 //!
 //! # What this crate does not do (yet)
-//! There is no durable (on-disk) store and no etcd backend yet: both are planned behind the
-//! same [`store::Store`] trait and will run the same conformance suite. Informers, the work
-//! queue, the controller runtime and leader election are later work too. The store applies
+//! Informers, the work queue, the controller runtime and leader election are later work. The store applies
 //! the generic registry rules (generation, uid, finalizers, status isolation) but no per-kind
 //! validation, defaulting or admission: that belongs to an API layer above it.
 //!
@@ -25,4 +29,4 @@ pub mod api;
 pub mod store;
 
 pub use api::{Api, DeleteParams, ListParams, Scale, WatchParams};
-pub use store::{DeleteOutcome, MemoryStore, Patch, Store, StoreError, WatchEvent};
+pub use store::{DeleteOutcome, DurableStore, MemoryStore, Patch, Store, StoreError, WatchEvent};

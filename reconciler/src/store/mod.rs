@@ -35,15 +35,22 @@ use kybern_core::{ApiResource, DynamicObject};
 #[cfg(feature = "testing")]
 pub mod conformance;
 pub mod continue_token;
+pub mod durable;
 mod error;
+#[cfg(feature = "etcd")]
+pub mod etcd;
 pub mod memory;
 pub mod metrics;
 pub mod names;
 pub mod patch;
+pub mod plan;
 pub mod rules;
 pub mod selection;
 
+pub use durable::{DurableStore, DurableStoreConfig};
 pub use error::{CONFLICT_MODIFIED, CONTINUE_EXPIRED, StoreError};
+#[cfg(feature = "etcd")]
+pub use etcd::{EtcdStore, EtcdStoreConfig};
 pub use memory::{MemoryStore, MemoryStoreConfig};
 pub use metrics::StoreMetrics;
 pub use patch::Patch;

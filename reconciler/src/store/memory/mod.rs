@@ -16,6 +16,7 @@
 //! [`Store::compact`] drops history explicitly, as etcd's compaction does.
 
 mod history;
+mod index;
 mod watch;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
