@@ -20,17 +20,25 @@ fn group<T: DeserializeOwned + Serialize>(c: &mut Criterion, name: &str, json: &
     g.throughput(Throughput::Bytes(json.len() as u64));
     let typed: T = serde_json::from_str(json).unwrap();
     let value: serde_json::Value = serde_json::from_str(json).unwrap();
-    g.bench_function("decode_from_str", |b| b.iter(|| serde_json::from_str::<T>(black_box(json)).unwrap()));
-    g.bench_function("encode_to_vec", |b| b.iter(|| serde_json::to_vec(black_box(&typed)).unwrap()));
+    g.bench_function("decode_from_str", |b| {
+        b.iter(|| serde_json::from_str::<T>(black_box(json)).unwrap())
+    });
+    g.bench_function("encode_to_vec", |b| {
+        b.iter(|| serde_json::to_vec(black_box(&typed)).unwrap())
+    });
     g.bench_function("decode_encode_roundtrip", |b| {
         b.iter(|| {
             let t: T = serde_json::from_str(black_box(json)).unwrap();
             serde_json::to_vec(&t).unwrap()
         })
     });
-    g.bench_function("decode_from_value", |b| b.iter(|| serde_json::from_value::<T>(black_box(value.clone())).unwrap()));
+    g.bench_function("decode_from_value", |b| {
+        b.iter(|| serde_json::from_value::<T>(black_box(value.clone())).unwrap())
+    });
     g.bench_function("value_clone_only", |b| b.iter(|| black_box(value.clone())));
-    g.bench_function("dynamic_object_decode", |b| b.iter(|| serde_json::from_str::<DynamicObject>(black_box(json)).unwrap()));
+    g.bench_function("dynamic_object_decode", |b| {
+        b.iter(|| serde_json::from_str::<DynamicObject>(black_box(json)).unwrap())
+    });
     g.finish();
 }
 

@@ -20,7 +20,10 @@ use proptest::prelude::*;
 
 /// Strings over an alphabet that matters to the grammars here.
 fn grammar_soup() -> impl Strategy<Value = String> {
-    proptest::string::string_regex(r"[a-zA-Z0-9 ._/\-=!,()<>:;{}\[\]#&*|>'\x22\\%+eEiKMGTPnum\t\n]{0,64}").unwrap()
+    proptest::string::string_regex(
+        r"[a-zA-Z0-9 ._/\-=!,()<>:;{}\[\]#&*|>'\x22\\%+eEiKMGTPnum\t\n]{0,64}",
+    )
+    .unwrap()
 }
 
 fn any_text() -> impl Strategy<Value = String> {
