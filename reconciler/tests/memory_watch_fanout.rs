@@ -36,26 +36,36 @@ fn multi_thread() -> tokio::runtime::Runtime {
 type Seen = Vec<(&'static str, String, String, u64)>;
 
 fn describe(ev: &WatchEvent<Arc<DynamicObject>>) -> (&'static str, String, String, u64) {
-    let WatchEvent::Added(o) | WatchEvent::Modified(o) | WatchEvent::Deleted(o) = ev else {
-        panic!("unexpected bookmark");
+    let o = match ev {
+        WatchEvent::Added(o) | WatchEvent::Modified(o) | WatchEvent::Deleted(o) => o,
+        WatchEvent::Bookmark(_) => panic!("unexpected bookmark"),
     };
     (
         ev.type_name(),
         o.metadata.namespace.clone().unwrap_or_default(),
         o.metadata.name.clone().unwrap_or_default(),
-        o.metadata.resource_version.as_ref().unwrap().parse().unwrap(),
+        o.metadata
+            .resource_version
+            .as_ref()
+            .unwrap()
+            .parse()
+            .unwrap(),
     )
 }
 
-/// Reads `w` until it has seen revision `last` (or the namespace's last event before it).
+/// Reads `want` events from `w`, failing if it stalls.
 async fn collect(mut w: WatchStream, want: usize) -> Seen {
     let mut seen = Vec::new();
     while seen.len() < want {
-        let ev = tokio::time::timeout(Duration::from_secs(20), w.next())
-            .await
-            .expect("watcher stalled: a wake-up was lost")
-            .expect("stream ended")
-            .expect("watch error");
+        // The deadline is checked first: a stalled watcher must fail, not be rescued by the
+        // timer's own wake-up (which would poll the stream again).
+        let ev = tokio::select! {
+            biased;
+            () = tokio::time::sleep(Duration::from_secs(10)) => {
+                panic!("watcher stalled after {} events: a wake-up was lost", seen.len())
+            }
+            ev = w.next() => ev.expect("stream ended").expect("watch error"),
+        };
         seen.push(describe(&ev));
     }
     seen

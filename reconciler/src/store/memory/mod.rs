@@ -653,12 +653,9 @@ impl MemoryStore {
             .write()
             .kind_mut(resource, self.inner.config.history);
         let st = self.inner.read();
-        let kind = st
-            .kinds
-            .get(resource)
-            .ok_or_else(|| StoreError::Internal {
-                message: "kind vanished while opening a watch".into(),
-            })?;
+        let kind = st.kinds.get(resource).ok_or_else(|| StoreError::Internal {
+            message: "kind vanished while opening a watch".into(),
+        })?;
         let floor = st.floor(Some(kind));
         let mut pending = VecDeque::new();
         let (cursor, after) = match start {
