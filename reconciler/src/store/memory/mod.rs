@@ -218,16 +218,18 @@ impl State {
 
 /// Removes versions the dropped chunks' events were keeping alive.
 fn prune_dropped(kind: &mut Kind, dropped: &[Arc<Chunk>], floor: u64) {
+    // One key buffer for the whole batch (a dropped chunk holds 256 events).
+    let mut key = String::new();
     for chunk in dropped {
         for ev in chunk.events() {
-            let key = object_key(
-                ev.object.metadata.namespace.as_deref(),
-                ev.object.metadata.name.as_deref().unwrap_or(""),
-            );
-            if let Some(v) = kind.objects.get_mut(&key) {
+            key.clear();
+            key.push_str(ev.object.metadata.namespace.as_deref().unwrap_or(""));
+            key.push('\0');
+            key.push_str(ev.object.metadata.name.as_deref().unwrap_or(""));
+            if let Some(v) = kind.objects.get_mut(key.as_str()) {
                 prune(v, floor);
                 if v.is_empty() {
-                    kind.objects.remove(&key);
+                    kind.objects.remove(key.as_str());
                 }
             }
         }
