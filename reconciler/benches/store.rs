@@ -1,5 +1,5 @@
-//! MemoryStore benchmarks: write throughput with 100 active watchers, write-to-watch delivery
-//! latency, and a label-selector list over 100,000 objects.
+//! MemoryStore benchmarks: write throughput with 0, 1 and 100 active watchers, write-to-watch
+//! delivery latency with 1 and 100 watchers, and a label-selector list over 100,000 objects.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use std::hint::black_box;
@@ -82,43 +82,20 @@ fn seed(rt: &tokio::runtime::Runtime, store: &Arc<dyn Store>, n: usize) -> Vec<D
     })
 }
 
-fn writes_without_watchers(c: &mut Criterion) {
-    let rt = runtime();
-    let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
-    let r: ApiResource = ConfigMap::api_resource(&());
-    let objs = seed(&rt, &store, OBJECTS);
-    let mut g = c.benchmark_group("memory_store");
-    g.throughput(Throughput::Elements(1));
-    let mut counter = 0u64;
-    g.bench_function("update_small_object_no_watchers", |b| {
-        b.iter_custom(|iters| {
-            rt.block_on(async {
-                let start = Instant::now();
-                for _ in 0..iters {
-                    counter += 1;
-                    let mut o = objs[(counter as usize) % OBJECTS].clone();
-                    o.data
-                        .insert("data".into(), json!({"n": counter.to_string()}));
-                    black_box(store.update(&r, o, WriteScope::Main).await.unwrap());
-                }
-                start.elapsed()
-            })
-        });
-    });
-    g.finish();
-}
-
-fn writes_with_watchers(c: &mut Criterion) {
+/// Unconditional updates of small objects, round-robin over the seeded ones, with `watchers`
+/// watchers draining every event. The writer runs outside the runtime (`block_on` on the bench
+/// thread), the watchers on its 2 workers.
+fn writes(c: &mut Criterion, name: &str, watchers: usize) {
     let rt = runtime();
     let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
     let r: ApiResource = ConfigMap::api_resource(&());
     let objs = seed(&rt, &store, OBJECTS);
     let rewatches = Arc::new(AtomicU64::new(0));
-    spawn_watchers(&rt, &store, WATCHERS, &rewatches);
+    spawn_watchers(&rt, &store, watchers, &rewatches);
     let mut g = c.benchmark_group("memory_store");
     g.throughput(Throughput::Elements(1));
     let mut counter = 0u64;
-    g.bench_function("update_small_object_100_watchers", |b| {
+    g.bench_function(name, |b| {
         b.iter_custom(|iters| {
             rt.block_on(async {
                 let start = Instant::now();
@@ -136,20 +113,36 @@ fn writes_with_watchers(c: &mut Criterion) {
     g.finish();
     let m = store.metrics();
     eprintln!(
-        "writes bench: {} watchers, {} re-watches after falling behind, max queue depth {}",
+        "{name}: {} watchers, {} re-watches after falling behind, max queue depth {}, {} events delivered",
         m.watchers,
         rewatches.load(Ordering::Relaxed),
-        m.watch_queue_depth_max
+        m.watch_queue_depth_max,
+        m.watch_events_sent
     );
 }
 
-fn write_to_watch_latency(c: &mut Criterion) {
+fn writes_without_watchers(c: &mut Criterion) {
+    writes(c, "update_small_object_no_watchers", 0);
+}
+
+fn writes_with_one_watcher(c: &mut Criterion) {
+    writes(c, "update_small_object_1_watcher", 1);
+}
+
+fn writes_with_watchers(c: &mut Criterion) {
+    writes(c, "update_small_object_100_watchers", WATCHERS);
+}
+
+/// Write → the measured watcher's `poll_next` returning the event, one write at a time: the
+/// writer waits for the delivery before the next write (a realistic, non-saturating rate), with
+/// `watchers - 1` other watchers also receiving every event.
+fn latency(c: &mut Criterion, name: &str, watchers: usize) {
     let rt = runtime();
     let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
     let r: ApiResource = ConfigMap::api_resource(&());
     let objs = seed(&rt, &store, OBJECTS);
     let rewatches = Arc::new(AtomicU64::new(0));
-    spawn_watchers(&rt, &store, WATCHERS - 1, &rewatches);
+    spawn_watchers(&rt, &store, watchers - 1, &rewatches);
     // The measured watcher reports the instant it received each event.
     let (tx, rx) = std::sync::mpsc::channel::<Instant>();
     {
@@ -173,7 +166,7 @@ fn write_to_watch_latency(c: &mut Criterion) {
     }
     let mut samples = Vec::new();
     let mut counter = 0u64;
-    c.bench_function("memory_store/write_to_watch_delivery_100_watchers", |b| {
+    c.bench_function(&format!("memory_store/{name}"), |b| {
         b.iter_custom(|iters| {
             let mut total = Duration::ZERO;
             for _ in 0..iters {
@@ -194,13 +187,21 @@ fn write_to_watch_latency(c: &mut Criterion) {
     samples.sort();
     if !samples.is_empty() {
         eprintln!(
-            "delivery latency over {} writes: p50 {:?}, p90 {:?}, p99 {:?}",
+            "{name}: delivery latency over {} writes: p50 {:?}, p90 {:?}, p99 {:?}",
             samples.len(),
             samples[samples.len() / 2],
             samples[samples.len() * 9 / 10],
             samples[samples.len() * 99 / 100]
         );
     }
+}
+
+fn write_to_watch_latency_one(c: &mut Criterion) {
+    latency(c, "write_to_watch_delivery_1_watcher", 1);
+}
+
+fn write_to_watch_latency(c: &mut Criterion) {
+    latency(c, "write_to_watch_delivery_100_watchers", WATCHERS);
 }
 
 fn list_100k_with_label_selector(c: &mut Criterion) {
@@ -239,7 +240,9 @@ fn list_100k_with_label_selector(c: &mut Criterion) {
 criterion_group!(
     benches,
     writes_without_watchers,
+    writes_with_one_watcher,
     writes_with_watchers,
+    write_to_watch_latency_one,
     write_to_watch_latency,
     list_100k_with_label_selector
 );

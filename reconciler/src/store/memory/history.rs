@@ -12,7 +12,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use kybern_core::DynamicObject;
-use tokio::sync::Notify;
+
+use super::wake::Wakeups;
 
 /// Events per chunk.
 pub(super) const CHUNK: usize = 256;
@@ -88,12 +89,18 @@ pub(super) struct Probe {
 /// The lock-free side of a history: wake-ups and metrics.
 #[derive(Debug, Default)]
 pub(super) struct Shared {
-    /// Woken after every append.
-    pub(super) notify: Notify,
-    /// Events appended so far.
+    /// Parked watchers, woken after appends.
+    pub(super) wake: Arc<Wakeups>,
+    /// Events appended so far (published with SeqCst, see [`Wakeups`]).
     pub(super) appended: AtomicU64,
     /// Open watchers' positions.
     pub(super) probes: Mutex<Vec<Weak<Probe>>>,
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        self.wake.close();
+    }
 }
 
 impl Shared {
@@ -174,7 +181,7 @@ impl History {
         let _ = self.tail().slots[self.tail_len].set(event);
         self.tail_len += 1;
         self.retained += 1;
-        self.shared.appended.fetch_add(1, Ordering::Release);
+        self.shared.appended.fetch_add(1, Ordering::SeqCst);
         let mut dropped = Vec::new();
         while self.chunks.len() > 1 && self.retained - CHUNK >= self.capacity {
             if let Some(c) = self.pop_front() {

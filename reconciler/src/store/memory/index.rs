@@ -10,7 +10,7 @@ use std::sync::Arc;
 use kybern_core::{ApiResource, DynamicObject};
 
 use super::history::{Event, EventKind};
-use super::{Inner, Kind, MemoryStore, MemoryStoreConfig, State, object_key};
+use super::{Inner, MemoryStore, MemoryStoreConfig, State, object_key};
 use crate::store::metrics::Metrics;
 use crate::store::plan::{ChangeKind, Committed};
 
@@ -40,10 +40,13 @@ impl MemoryStore {
                 obj.metadata.namespace.as_deref(),
                 obj.metadata.name.as_deref().unwrap_or(""),
             );
-            let kind = st.kinds.entry((group, plural)).or_insert_with(|| Kind {
-                objects: Default::default(),
-                history: super::history::History::new(capacity),
-            });
+            // Only the group and plural address a kind in the table.
+            let resource = ApiResource {
+                gvk: kybern_core::GroupVersionKind::new(group, "", ""),
+                plural: plural.into(),
+                scope: kybern_core::Scope::Namespaced,
+            };
+            let kind = st.kinds.get_or_insert(&resource, capacity);
             kind.objects.insert(key, vec![(rev, Some(obj))]);
         }
         MemoryStore {
@@ -65,10 +68,7 @@ impl MemoryStore {
         let namespace = namespace.filter(|_| resource.is_namespaced());
         let key = object_key(namespace, name);
         let st = self.inner.read();
-        st.kinds
-            .get(&super::kind_key(resource))
-            .and_then(|k| k.latest(&key))
-            .cloned()
+        st.kinds.get(resource).and_then(|k| k.latest(&key)).cloned()
     }
 
     /// The latest revision.
@@ -108,7 +108,7 @@ impl MemoryStore {
             }
         }
         for w in wake {
-            w.notify.notify_waiters();
+            w.wake.wake();
         }
     }
 

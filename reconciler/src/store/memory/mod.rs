@@ -7,7 +7,9 @@
 //! the versions written since the compaction floor (and the newest one at or below it), so a
 //! list can read the state at any retained revision and pagination stays consistent at the
 //! first page's revision. A write takes the write lock once: check, assign the next revision,
-//! push the version, append the event, release; then it wakes the kind's watchers.
+//! push the version, append the event, release; then it wakes the kind's parked watchers
+//! (see [`wake`]: coalesced, and relayed through one task when there are many). Kinds are
+//! interned (group → plural → index), so finding a kind allocates nothing.
 //!
 //! # Retention
 //! Each kind keeps at least [`MemoryStoreConfig::history`] events (rounded up to whole
@@ -17,6 +19,7 @@
 
 mod history;
 mod index;
+mod wake;
 mod watch;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -96,13 +99,57 @@ struct State {
     revision: u64,
     /// Explicit compaction: reads and watches at or below are gone.
     compacted: u64,
-    kinds: HashMap<KindKey, Kind>,
+    kinds: Kinds,
 }
 
-type KindKey = (String, String);
+/// The kinds, interned: group → plural → index into `list`. Looked up with the resource's
+/// `&str`s, so an operation allocates nothing to find its kind (only a kind's first write
+/// copies the two names).
+#[derive(Debug, Default)]
+struct Kinds {
+    index: HashMap<String, HashMap<String, usize>>,
+    list: Vec<Kind>,
+}
 
-fn kind_key(resource: &ApiResource) -> KindKey {
-    (resource.gvk.group.to_string(), resource.plural.to_string())
+impl Kinds {
+    fn position(&self, resource: &ApiResource) -> Option<usize> {
+        self.index
+            .get(resource.gvk.group.as_ref())?
+            .get(resource.plural.as_ref())
+            .copied()
+    }
+
+    fn get(&self, resource: &ApiResource) -> Option<&Kind> {
+        self.list.get(self.position(resource)?)
+    }
+
+    /// The kind, created empty with a history of `capacity` events if new.
+    fn get_or_insert(&mut self, resource: &ApiResource, capacity: usize) -> &mut Kind {
+        let i = match self.position(resource) {
+            Some(i) => i,
+            None => {
+                let i = self.list.len();
+                self.list.push(Kind {
+                    objects: BTreeMap::new(),
+                    history: History::new(capacity),
+                });
+                self.index
+                    .entry(resource.gvk.group.to_string())
+                    .or_default()
+                    .insert(resource.plural.to_string(), i);
+                i
+            }
+        };
+        &mut self.list[i]
+    }
+
+    fn values(&self) -> impl Iterator<Item = &Kind> {
+        self.list.iter()
+    }
+
+    fn values_mut(&mut self) -> impl Iterator<Item = &mut Kind> {
+        self.list.iter_mut()
+    }
 }
 
 /// `namespace \0 name`: sorts by namespace, then name.
@@ -166,27 +213,24 @@ impl State {
     }
 
     fn kind_mut(&mut self, resource: &ApiResource, capacity: usize) -> &mut Kind {
-        self.kinds
-            .entry(kind_key(resource))
-            .or_insert_with(|| Kind {
-                objects: BTreeMap::new(),
-                history: History::new(capacity),
-            })
+        self.kinds.get_or_insert(resource, capacity)
     }
 }
 
 /// Removes versions the dropped chunks' events were keeping alive.
 fn prune_dropped(kind: &mut Kind, dropped: &[Arc<Chunk>], floor: u64) {
+    // One key buffer for the whole batch (a dropped chunk holds 256 events).
+    let mut key = String::new();
     for chunk in dropped {
         for ev in chunk.events() {
-            let key = object_key(
-                ev.object.metadata.namespace.as_deref(),
-                ev.object.metadata.name.as_deref().unwrap_or(""),
-            );
-            if let Some(v) = kind.objects.get_mut(&key) {
+            key.clear();
+            key.push_str(ev.object.metadata.namespace.as_deref().unwrap_or(""));
+            key.push('\0');
+            key.push_str(ev.object.metadata.name.as_deref().unwrap_or(""));
+            if let Some(v) = kind.objects.get_mut(key.as_str()) {
                 prune(v, floor);
                 if v.is_empty() {
-                    kind.objects.remove(&key);
+                    kind.objects.remove(key.as_str());
                 }
             }
         }
@@ -210,14 +254,14 @@ impl Inner {
 
     fn floor(&self, resource: &ApiResource) -> u64 {
         let st = self.read();
-        st.floor(st.kinds.get(&kind_key(resource)))
+        st.floor(st.kinds.get(resource))
     }
 
     /// `(history sequence, revision)` for a bookmark: every event of this kind up to the
     /// sequence has a revision at or below `revision`.
     fn bookmark_point(&self, resource: &ApiResource) -> (u64, u64) {
         let st = self.read();
-        let seq = st.kinds.get(&kind_key(resource)).map_or(0, |k| {
+        let seq = st.kinds.get(resource).map_or(0, |k| {
             k.history
                 .shared
                 .appended
@@ -243,10 +287,14 @@ impl Inner {
             _ => Some(event.object.clone()),
         };
         let floor = compacted.max(k.history.floor());
-        let versions = k.objects.entry(key).or_default();
-        versions.push((revision, stored));
-        if versions.len() > 2 {
-            prune(versions, floor);
+        // An update finds its key by reference; only a new key is inserted.
+        if let Some(versions) = k.objects.get_mut(key.as_str()) {
+            versions.push((revision, stored));
+            if versions.len() > 2 {
+                prune(versions, floor);
+            }
+        } else {
+            k.objects.insert(key, vec![(revision, stored)]);
         }
         let dropped = k.history.append(event);
         if !dropped.is_empty() {
@@ -313,7 +361,7 @@ impl MemoryStore {
             let key = object_key(obj.metadata.namespace.as_deref(), name);
             let exists = st
                 .kinds
-                .get(&kind_key(resource))
+                .get(resource)
                 .is_some_and(|k| k.latest(&key).is_some());
             if !exists {
                 break key;
@@ -339,7 +387,7 @@ impl MemoryStore {
         };
         let shared = self.inner.commit(&mut st, resource, key, event);
         drop(st);
-        shared.notify.notify_waiters();
+        shared.wake.wake();
         tracing::Span::current().record("revision", revision);
         Ok(obj)
     }
@@ -350,20 +398,20 @@ impl MemoryStore {
         obj: DynamicObject,
         scope: WriteScope,
     ) -> Result<Arc<DynamicObject>, StoreError> {
-        let name = obj.metadata.name.clone().unwrap_or_default();
-        let namespace = if resource.is_namespaced() {
-            obj.metadata.namespace.clone()
-        } else {
-            None
-        };
-        let key = object_key(namespace.as_deref(), &name);
+        let name = obj.metadata.name.as_deref().unwrap_or("");
+        let namespace = obj
+            .metadata
+            .namespace
+            .as_deref()
+            .filter(|_| resource.is_namespaced());
+        let key = object_key(namespace, name);
         let mut st = self.inner.write();
         let old = st
             .kinds
-            .get(&kind_key(resource))
+            .get(resource)
             .and_then(|k| k.latest(&key))
             .cloned()
-            .ok_or_else(|| StoreError::not_found(resource, &name))?;
+            .ok_or_else(|| StoreError::not_found(resource, name))?;
         let plan = rules::prepare_update(resource, &old, obj, scope)?;
         let (event, new) = match plan {
             UpdatePlan::NoOp => return Ok(old),
@@ -382,7 +430,7 @@ impl MemoryStore {
         };
         let shared = self.inner.commit(&mut st, resource, key, event);
         drop(st);
-        shared.notify.notify_waiters();
+        shared.wake.wake();
         tracing::Span::current().record("revision", revision);
         Ok(new)
     }
@@ -399,7 +447,7 @@ impl MemoryStore {
         let mut st = self.inner.write();
         let current = st
             .kinds
-            .get(&kind_key(resource))
+            .get(resource)
             .and_then(|k| k.latest(&key))
             .cloned()
             .ok_or_else(|| StoreError::not_found(resource, name))?;
@@ -434,7 +482,7 @@ impl MemoryStore {
         };
         let shared = self.inner.commit(&mut st, resource, key, event);
         drop(st);
-        shared.notify.notify_waiters();
+        shared.wake.wake();
         tracing::Span::current().record("revision", revision);
         Ok(outcome)
     }
@@ -473,7 +521,7 @@ impl MemoryStore {
             }
         }
         let st = self.inner.read();
-        let kind = st.kinds.get(&kind_key(resource));
+        let kind = st.kinds.get(resource);
         let floor = st.floor(kind);
         // The revision to read at, and whether it is the latest (no version search needed).
         let revision = match (&token, rv, options.resource_version_match) {
@@ -608,12 +656,9 @@ impl MemoryStore {
             .write()
             .kind_mut(resource, self.inner.config.history);
         let st = self.inner.read();
-        let kind = st
-            .kinds
-            .get(&kind_key(resource))
-            .ok_or_else(|| StoreError::Internal {
-                message: "kind vanished while opening a watch".into(),
-            })?;
+        let kind = st.kinds.get(resource).ok_or_else(|| StoreError::Internal {
+            message: "kind vanished while opening a watch".into(),
+        })?;
         let floor = st.floor(Some(kind));
         let mut pending = VecDeque::new();
         let (cursor, after) = match start {
@@ -633,6 +678,7 @@ impl MemoryStore {
         };
         let shared = kind.history.shared.clone();
         drop(st);
+        shared.wake.start_relay();
         let probe = Arc::new(Probe::default());
         probe
             .seq
@@ -649,6 +695,7 @@ impl MemoryStore {
             resource: resource.clone(),
             shared,
             cursor,
+            select_all: selection.namespace().is_none() && !selection.has_selectors(),
             selection,
             after,
             last_revision: after,
@@ -656,6 +703,7 @@ impl MemoryStore {
             bookmarks,
             bookmark_due: None,
             probe,
+            slot: Arc::default(),
             done: false,
         }
         .into_stream())
@@ -726,7 +774,7 @@ impl Store for MemoryStore {
         let r = {
             let st = self.inner.read();
             st.kinds
-                .get(&kind_key(resource))
+                .get(resource)
                 .and_then(|k| k.latest(&key))
                 .cloned()
                 .ok_or_else(|| StoreError::not_found(resource, name))

@@ -1,18 +1,27 @@
 //! A MemoryStore watch: a cursor into one kind's history, filtered per watcher, turned into a
 //! stream of events (with selector transitions and periodic bookmarks).
+//!
+//! The stream is polled directly (no async state machine moved per event): a wake-up drains
+//! every available event (up to [`BATCH`]) into a local queue with one chunk upgrade, the
+//! following polls pop from it, and only when the history has nothing new does the watcher
+//! park (see [`super::wake`]).
 
 use std::collections::VecDeque;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::task::{Context, Poll};
 
+use futures::Stream;
 use kybern_core::{ApiResource, DynamicObject};
 
 use super::Inner;
 use super::history::{CHUNK, Cursor, Event, EventKind, Probe, Shared};
+use super::wake::Slot;
 use crate::store::selection::Selection;
 use crate::store::{Bookmark, StoreError, WatchEvent, WatchStream};
 
-/// Events read from the history per wake-up before yielding (fairness between watchers).
+/// Events read from the history per drain before handing them out (bounds the local queue).
 const BATCH: usize = 1024;
 
 type Item = Result<WatchEvent<Arc<DynamicObject>>, StoreError>;
@@ -24,6 +33,8 @@ pub(super) struct Watcher {
     pub(super) shared: Arc<Shared>,
     pub(super) cursor: Cursor,
     pub(super) selection: Selection,
+    /// No namespace and no selectors: every event passes unfiltered.
+    pub(super) select_all: bool,
     /// Skip events at or below this revision.
     pub(super) after: u64,
     /// The newest revision this watcher has passed.
@@ -34,76 +45,75 @@ pub(super) struct Watcher {
     /// the sequence.
     pub(super) bookmark_due: Option<(u64, u64)>,
     pub(super) probe: Arc<Probe>,
+    pub(super) slot: Arc<Slot>,
     pub(super) done: bool,
 }
 
 impl Watcher {
     /// The watcher as a stream.
     pub(super) fn into_stream(self) -> WatchStream {
-        Box::pin(futures::stream::unfold(self, Watcher::next))
+        Box::pin(self)
     }
+}
 
-    async fn next(mut self) -> Option<(Item, Self)> {
+impl Stream for Watcher {
+    type Item = Item;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Item>> {
+        let this = self.get_mut();
         loop {
-            if let Some(ev) = self.pending.pop_front() {
-                return Some((Ok(ev), self));
+            if let Some(ev) = this.pending.pop_front() {
+                return Poll::Ready(Some(Ok(ev)));
             }
-            if self.done {
-                return None;
+            if this.done {
+                return Poll::Ready(None);
             }
-            if let Err(e) = self.drain() {
-                self.done = true;
-                self.inner
+            if let Err(e) = this.drain() {
+                this.done = true;
+                this.inner
                     .metrics
                     .watchers_expired
                     .fetch_add(1, Ordering::Relaxed);
-                return Some((Err(e), self));
+                return Poll::Ready(Some(Err(e)));
             }
-            if !self.pending.is_empty() {
+            if !this.pending.is_empty() {
                 continue;
             }
-            if let Some((seq, rev)) = self.bookmark_due
-                && self.cursor.seq >= seq
+            if let Some((seq, rev)) = this.bookmark_due
+                && this.cursor.seq >= seq
             {
-                self.bookmark_due = None;
+                this.bookmark_due = None;
                 let b = WatchEvent::Bookmark(Bookmark {
-                    resource_version: rev.max(self.after).to_string(),
+                    resource_version: rev.max(this.after).to_string(),
                 });
-                return Some((Ok(b), self));
+                return Poll::Ready(Some(Ok(b)));
             }
-            let shared = self.shared.clone();
-            let notified = shared.notify.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
-            if self.has_next() {
+            if let Some(interval) = this.bookmarks.as_mut()
+                && interval.poll_tick(cx).is_ready()
+            {
+                this.schedule_bookmark();
                 continue;
             }
-            match self.bookmarks.as_mut() {
-                Some(interval) => {
-                    tokio::select! {
-                        _ = &mut notified => {}
-                        _ = interval.tick() => self.schedule_bookmark(),
-                    }
-                }
-                None => notified.await,
+            this.shared.wake.park(&this.slot, cx);
+            if this.has_next() {
+                continue;
             }
+            return Poll::Pending;
         }
     }
+}
 
+impl Watcher {
     fn schedule_bookmark(&mut self) {
         let (seq, rev) = self.inner.bookmark_point(&self.resource);
         self.bookmark_due = Some((seq, rev));
     }
 
+    /// Whether the history has events past the cursor (or dropped the cursor's chunk).
     fn has_next(&self) -> bool {
-        let Some(chunk) = self.cursor.chunk.upgrade() else {
-            return true;
-        };
-        if self.cursor.slot == CHUNK {
-            chunk.next().is_some()
-        } else {
-            chunk.get(self.cursor.slot).is_some()
-        }
+        // SeqCst pairs with the writer's publish (see `wake`).
+        self.shared.appended.load(Ordering::SeqCst) > self.cursor.seq
+            || self.cursor.chunk.strong_count() == 0
     }
 
     fn expired(&self) -> StoreError {
@@ -157,6 +167,16 @@ impl Watcher {
     /// matching is ADDED, one that stops matching is DELETED (its previous state at the new
     /// revision).
     fn convert(&self, ev: &Event) -> Option<WatchEvent<Arc<DynamicObject>>> {
+        if self.select_all {
+            return Some(match ev.kind {
+                EventKind::Added => WatchEvent::Added(ev.object.clone()),
+                // A modification of an object with no previous state (never stored by the
+                // writers, kept for parity with the filtered path) reads as ADDED.
+                EventKind::Modified if ev.prev.is_none() => WatchEvent::Added(ev.object.clone()),
+                EventKind::Modified => WatchEvent::Modified(ev.object.clone()),
+                EventKind::Deleted => WatchEvent::Deleted(ev.object.clone()),
+            });
+        }
         let sel = &self.selection;
         let now = sel.matches(&self.resource, &ev.object);
         match ev.kind {
