@@ -2,7 +2,7 @@
 //!
 //! This facade re-exports the workspace crates behind features, the way the `kube` crate does:
 //! `core` (on by default) gives [`core`] (`kybern-core`, the object model); `reconciler`,
-//! `scheduler`, `storage`, `netsvc` and `rbac` add the other crates as they land, and `full`
+//! `scheduler`, `storage`, `netsvc` and `rbac` (on by default) add the other crates as they land, and `full`
 //! turns them all on. Start with [`core`] and the examples in `examples/`.
 
 #[doc(inline)]

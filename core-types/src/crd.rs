@@ -118,7 +118,10 @@ pub(crate) fn restrict_metadata(root: &mut Value) {
 
 /// Defines a custom resource kind: the struct (`metadata`, `spec`, optional `status`), its wire
 /// format (`apiVersion`/`kind` written first, checked on read), its JSON Schema, `Resource`,
-/// `TypedResource`, and [`CustomResource`] (so `Kind::crd()` prints the CRD).
+/// `TypedResource`, `Validate` (metadata as upstream validates custom resources, plus an optional
+/// `validate = path::to_fn` returning an `ErrorList`), `SetDefaults` (an optional
+/// `defaults = path::to_fn`), and [`CustomResource`] (so `Kind::crd()` prints the CRD). The kind
+/// is then an [`AnyObject`](crate::AnyObject) and can be registered in a [`Registry`](crate::Registry).
 ///
 /// The spec and status types must implement `Clone, Debug, Default, PartialEq, Serialize,
 /// Deserialize, JsonSchema`. See the [module docs](crate::crd) for a full example.
@@ -126,7 +129,7 @@ pub(crate) fn restrict_metadata(root: &mut Value) {
 macro_rules! custom_resource {
     (
         $(#[doc = $doc:literal])*
-        #[resource(group = $group:literal, version = $version:literal, kind = $kind:literal, plural = $plural:literal, scope = $scope:ident $(, short_names = [$($short:literal),* $(,)?])? $(,)?)]
+        #[resource(group = $group:literal, version = $version:literal, kind = $kind:literal, plural = $plural:literal, scope = $scope:ident $(, short_names = [$($short:literal),* $(,)?])? $(, validate = $validate:path)? $(, defaults = $defaults:path)? $(,)?)]
         $vis:vis struct $name:ident {
             spec: $spec:ty,
             $(status: $status:ty,)?
@@ -204,6 +207,23 @@ macro_rules! custom_resource {
         };
 
         $crate::impl_resource!($name, group = $group, version = $version, kind = $kind, plural = $plural, scope = $scope);
+
+        impl $crate::validation::Validate for $name {
+            fn validate(&self) -> $crate::validation::ErrorList {
+                let mut errs = $crate::validation::meta::validate_resource_meta(
+                    self,
+                    $crate::validation::names::name_is_dns_subdomain,
+                );
+                $( errs.extend($validate(self)); )?
+                errs
+            }
+        }
+
+        impl $crate::defaults::SetDefaults for $name {
+            fn set_defaults(&mut self) {
+                $( $defaults(self); )?
+            }
+        }
 
         impl $crate::crd::CustomResource for $name {
             const SHORT_NAMES: &'static [&'static str] = &[$($($short),*)?];

@@ -16,8 +16,10 @@ pub mod intstr;
 pub mod labels;
 pub mod list;
 pub mod load;
+pub mod object;
 pub mod owner;
 pub mod quantity;
+pub mod registry;
 pub mod resource;
 pub mod schema;
 pub mod status;
@@ -33,8 +35,10 @@ pub use fields::{FieldSelector, Fields};
 pub use intstr::{IntOrString, IntOrStringError};
 pub use labels::{Labels, Selector};
 pub use list::ObjectList;
+pub use object::AnyObject;
 pub use owner::{OwnerError, owner_reference};
 pub use quantity::{Format, Quantity, QuantityError};
+pub use registry::{Decoded, Registry};
 pub use resource::{
     ApiResource, GroupVersionKind, GroupVersionResource, ObjectRef, Resource, Scope, TypedResource,
 };

@@ -45,6 +45,11 @@ fn make_structural(v: &mut Value) {
         Value::Object(m) => {
             m.remove("title");
             m.remove("examples");
+            // Rust-side defaults that hold nulls are not valid structural defaults.
+            if m.get("default").is_some_and(contains_null) {
+                m.remove("default");
+            }
+            collapse_nullable_any_of(m);
             let untyped = !m.contains_key("type")
                 && !m.contains_key("$ref")
                 && !m.contains_key("anyOf")
@@ -80,6 +85,40 @@ fn make_structural(v: &mut Value) {
         }
         _ => {}
     }
+}
+
+fn contains_null(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::Array(a) => a.iter().any(contains_null),
+        Value::Object(m) => m.values().any(contains_null),
+        _ => false,
+    }
+}
+
+/// `Option<T>` of a non-trivial `T` comes out of schemars as `anyOf: [T, {nullable, enum: [null]}]`;
+/// a structural schema wants `T`'s keywords in place plus `nullable: true`.
+fn collapse_nullable_any_of(m: &mut Map<String, Value>) {
+    let is_null_schema = |v: &Value| {
+        v.get("enum")
+            .and_then(Value::as_array)
+            .is_some_and(|e| e.len() == 1 && e[0].is_null())
+    };
+    let Some(Value::Array(subs)) = m.get("anyOf") else {
+        return;
+    };
+    if subs.len() != 2 || !subs.iter().any(is_null_schema) {
+        return;
+    }
+    let Some(Value::Object(inner)) = subs.iter().find(|v| !is_null_schema(v)).cloned() else {
+        return;
+    };
+    m.remove("anyOf");
+    for (k, v) in inner {
+        m.entry(k).or_insert(v);
+    }
+    m.insert("nullable".into(), Value::Bool(true));
+    collapse_nullable_any_of(m);
 }
 
 /// An OpenAPI v3 document whose `components/schemas` hold every compiled-in kind and the types

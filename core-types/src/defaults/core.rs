@@ -173,17 +173,17 @@ impl SetDefaults for LimitRange {
             }
             for (name, max) in &item.max {
                 if !item.default.contains_key(name) {
-                    item.default.insert(name.clone(), max.clone());
+                    item.default.insert(name.clone(), *max);
                 }
             }
             for (name, limit) in &item.default {
                 if !item.default_request.contains_key(name) {
-                    item.default_request.insert(name.clone(), limit.clone());
+                    item.default_request.insert(name.clone(), *limit);
                 }
             }
             for (name, min) in &item.min {
                 if !item.default_request.contains_key(name) {
-                    item.default_request.insert(name.clone(), min.clone());
+                    item.default_request.insert(name.clone(), *min);
                 }
             }
         }

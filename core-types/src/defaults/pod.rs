@@ -240,7 +240,7 @@ pub(crate) mod pod_only {
         };
         for (name, limit) in &r.limits {
             if !r.requests.contains_key(name) {
-                r.requests.insert(name.clone(), limit.clone());
+                r.requests.insert(name.clone(), *limit);
             }
         }
     }
