@@ -27,3 +27,7 @@ pub use kybern_netsvc as netsvc;
 #[cfg(feature = "rbac")]
 #[doc(inline)]
 pub use kybern_rbac as rbac;
+
+#[cfg(feature = "controllers")]
+#[doc(inline)]
+pub use kybern_controllers as controllers;

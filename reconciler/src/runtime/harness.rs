@@ -248,6 +248,10 @@ impl Harness {
                 source_name: name.clone(),
                 gvk: gvk.clone(),
             })?;
+        let mut obj = obj;
+        if resource.is_namespaced() && obj.metadata.namespace.is_none() {
+            obj.metadata.namespace = Some("default".into());
+        }
         let mut obj = match self.registry.decode(obj)? {
             Decoded::Typed { mut object, .. } => {
                 object.set_defaults();
