@@ -1,8 +1,10 @@
 //! Kybern: a library-first orchestration SDK with Kubernetes' semantics.
 //!
 //! This facade re-exports the workspace crates behind features, the way the `kube` crate does:
-//! `core` (on by default) gives [`core`] (`kybern-core`, the object model); `reconciler`,
-//! `scheduler`, `storage`, `netsvc` and `rbac` (on by default) add the other crates as they land, and `full`
+//! `core` (on by default) gives [`core`] (`kybern-core`, the object model); `reconciler` (on by
+//! default) gives [`reconciler`] (the store, `Api<K>`, the controller runtime); `controllers`
+//! adds the built-in controllers; `scheduler`, `storage`, `netsvc` and `rbac` (on by default)
+//! add the other crates as they land, and `full`
 //! turns them all on. Start with [`core`] and the examples in `examples/`.
 
 #[doc(inline)]

@@ -46,10 +46,6 @@ impl Watcher {
     async fn next(mut self) -> Option<(Item, Self)> {
         loop {
             if let Some(ev) = self.pending.pop_front() {
-                self.inner
-                    .metrics
-                    .watch_events_sent
-                    .fetch_add(1, Ordering::Relaxed);
                 return Some((Ok(ev), self));
             }
             if self.done {
@@ -121,6 +117,7 @@ impl Watcher {
             return Err(self.expired());
         };
         let mut n = 0;
+        let queued = self.pending.len();
         while n < BATCH {
             if self.cursor.slot == CHUNK {
                 let Some(next) = chunk.next().cloned() else {
@@ -145,6 +142,14 @@ impl Watcher {
             }
         }
         self.probe.seq.store(self.cursor.seq, Ordering::Relaxed);
+        // Counted per batch, not per event: one shared atomic per wake-up, not per delivery.
+        let delivered = (self.pending.len() - queued) as u64;
+        if delivered > 0 {
+            self.inner
+                .metrics
+                .watch_events_sent
+                .fetch_add(delivered, Ordering::Relaxed);
+        }
         Ok(())
     }
 
