@@ -2,8 +2,9 @@
 //!
 //! This facade re-exports the workspace crates behind features, the way the `kube` crate does:
 //! `core` (on by default) gives [`core`] (`kybern-core`, the object model); `reconciler` (on by
-//! default) gives [`reconciler`] (the store, `Api<K>`); `rbac` (on by default) gives [`rbac`];
-//! `scheduler`, `storage` and `netsvc` add the other crates as they land, and `full`
+//! default) gives [`reconciler`] (the store, `Api<K>`, the controller runtime); `controllers`
+//! adds the built-in controllers; `scheduler`, `storage`, `netsvc` and `rbac` (on by default)
+//! add the other crates as they land, and `full`
 //! turns them all on. Start with [`core`] and the examples in `examples/`.
 
 #[doc(inline)]
@@ -28,3 +29,7 @@ pub use kybern_netsvc as netsvc;
 #[cfg(feature = "rbac")]
 #[doc(inline)]
 pub use kybern_rbac as rbac;
+
+#[cfg(feature = "controllers")]
+#[doc(inline)]
+pub use kybern_controllers as controllers;

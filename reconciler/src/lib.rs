@@ -26,6 +26,7 @@
 //! [`store::selection`].
 
 pub mod api;
+pub mod runtime;
 pub mod store;
 
 pub use api::{Api, DeleteParams, ListParams, Scale, WatchParams};
