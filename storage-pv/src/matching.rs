@@ -604,13 +604,15 @@ impl VolumeIndex {
         self.slots.get(slot).and_then(Option::as_ref)
     }
 
-    /// Slots of volumes pre-bound to the claim (name/namespace/uid), sorted by capacity.
+    /// Slots of volumes pre-bound to the claim (name/namespace/uid), in the order they were
+    /// indexed (several volumes pre-bound to one claim: the first indexed wins, as the first
+    /// listed wins upstream).
     fn prebound_for(&self, claim: &PersistentVolumeClaim) -> Vec<usize> {
         let key = (
             claim.metadata.namespace.clone().unwrap_or_default(),
             claim.metadata.name.clone().unwrap_or_default(),
         );
-        let mut slots: Vec<usize> = self
+        let slots: Vec<usize> = self
             .prebound
             .get(&key)
             .map(|l| {
@@ -623,11 +625,6 @@ impl VolumeIndex {
                     .collect()
             })
             .unwrap_or_default();
-        slots.sort_by(|a, b| {
-            let ca = self.entry(*a).map(|e| &e.capacity);
-            let cb = self.entry(*b).map(|e| &e.capacity);
-            ca.cmp(&cb).then(a.cmp(b))
-        });
         slots
     }
 
