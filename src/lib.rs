@@ -3,7 +3,8 @@
 //! This facade re-exports the workspace crates behind features, the way the `kube` crate does:
 //! `core` (on by default) gives [`core`] (`kybern-core`, the object model); `reconciler` (on by
 //! default) gives [`reconciler`] (the store, `Api<K>`); `rbac` (on by default) gives [`rbac`];
-//! `scheduler`, `storage` and `netsvc` add the other crates as they land, and `full`
+//! `storage` (on by default) gives [`storage`] (PV binding, provisioning, reclaim);
+//! `scheduler` and `netsvc` add the other crates as they land, and `full`
 //! turns them all on. Start with [`core`] and the examples in `examples/`.
 
 #[doc(inline)]
