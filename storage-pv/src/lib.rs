@@ -1,4 +1,25 @@
-//! `kybern-storage`: PersistentVolume/claim binding, provisioning and reclaim — **not yet implemented**.
+//! `kybern-storage`: PersistentVolumes, claims and StorageClasses that bind, provision and
+//! reclaim for real.
 //!
-//! This crate is a placeholder reserved by the workspace; matching, the PV controller and the
-//! local-path provisioner arrive with the storage issue. Nothing here works yet.
+//! # Where to start
+//! - [`matching`]: the one rule set deciding which volume serves which claim, shared by the
+//!   PV controller and the scheduler, with an index ([`matching::VolumeIndex`]) that finds
+//!   the best volume among 100,000 without scanning them.
+//! - [`controller`]: the PV controller as level-triggered functions
+//!   ([`controller::reconcile_claim`], [`controller::reconcile_volume`]) from a snapshot to
+//!   a list of [`controller::Action`]s, and [`controller::StorageController`], which runs
+//!   them against a [`kybern_reconciler::Store`] (binding, provisioning, reclaim, protection
+//!   finalizers, default class, expansion, Events).
+//! - [`provision`]: the [`provision::Provisioner`] trait and a real local-path provisioner
+//!   (one directory per volume, quota-checked).
+//! - [`scheduling`]: the scheduler's volume decisions (VolumeBinding, VolumeRestrictions,
+//!   NodeVolumeLimits) as pure functions, ready to plug into the scheduler framework.
+//!
+//! Kubernetes v1.33 is the reference for behaviour, Event reasons and messages.
+
+pub mod annotations;
+pub mod controller;
+pub mod matching;
+pub mod node_affinity;
+pub mod provision;
+pub mod scheduling;
