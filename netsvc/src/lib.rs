@@ -18,5 +18,6 @@
 //! plus a simple watch loop; they are meant to run under the controller runtime when it lands.
 
 pub mod alloc;
+pub mod endpointslice;
 pub mod ports;
 pub mod service_type;
