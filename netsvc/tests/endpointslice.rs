@@ -341,7 +341,7 @@ async fn store_scenario_scales_0_250_3_with_counted_writes() {
     let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
     let svcs: Api<Service> = Api::namespaced(store.clone(), "default");
     let pod_api: Api<Pod> = Api::namespaced(store.clone(), "default");
-    let mut svc = service("web", IntOrString::Int(8080));
+    let svc = service("web", IntOrString::Int(8080));
     svcs.create(&svc).await.unwrap();
     let ctl = EndpointSliceController::new(store.clone());
     let st = ctl.sync_service("default", "web").await.unwrap();
