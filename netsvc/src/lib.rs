@@ -18,6 +18,9 @@
 //! plus a simple watch loop; they are meant to run under the controller runtime when it lands.
 
 pub mod alloc;
+pub mod dns;
 pub mod endpointslice;
 pub mod ports;
+pub mod proxy;
+pub mod resolver;
 pub mod service_type;
