@@ -20,6 +20,7 @@
 pub mod alloc;
 pub mod dns;
 pub mod endpointslice;
+pub mod ingress;
 pub mod ports;
 pub mod proxy;
 pub mod resolver;
