@@ -1,0 +1,371 @@
+//! End to end on loopback: three real TCP echo servers behind a Service, traffic through the
+//! proxy spread by the picker, a killed + not-ready pod leaving rotation with no failed
+//! connection, draining of open connections, and a DNS query over UDP. Bounded loops only.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use hickory_proto::op::{Message, MessageType, Query, ResponseCode};
+use hickory_proto::rr::{Name, RData, RecordType};
+use kybern_core::IntOrString;
+use kybern_core::api::core::v1::{
+    Container, ContainerPort, Pod, PodCondition, PodSpec, PodStatus, Service, ServicePort,
+    ServiceSpec,
+};
+use kybern_core::api::discovery::v1::EndpointSlice;
+use kybern_netsvc::alloc::{AllocatorConfig, PortRange, ServiceAllocator};
+use kybern_netsvc::dns::{DnsServer, DnsTable};
+use kybern_netsvc::endpointslice::controller::EndpointSliceController;
+use kybern_netsvc::proxy::{ProxyPort, ServiceProxy};
+use kybern_netsvc::resolver::{NodeContext, PickerKind, ServiceResolver};
+use kybern_reconciler::{Api, ListParams, MemoryStore, Store};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream, UdpSocket};
+use tokio::task::JoinHandle;
+
+const LOOPBACK: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
+
+/// An echo server that prefixes every reply with its id.
+async fn echo_server(id: usize) -> (u16, JoinHandle<()>) {
+    let listener = TcpListener::bind((LOOPBACK, 0)).await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let task = tokio::spawn(async move {
+        loop {
+            let Ok((mut s, _)) = listener.accept().await else {
+                return;
+            };
+            tokio::spawn(async move {
+                let mut buf = [0u8; 1024];
+                loop {
+                    match s.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => {
+                            let mut out = format!("{id}:").into_bytes();
+                            out.extend_from_slice(&buf[..n]);
+                            if s.write_all(&out).await.is_err() {
+                                return;
+                            }
+                        }
+                    }
+                }
+            });
+        }
+    });
+    (port, task)
+}
+
+fn pod(i: usize, port: u16) -> Pod {
+    let mut p = Pod::default();
+    p.metadata.name = Some(format!("echo-{i}"));
+    p.metadata.namespace = Some("default".into());
+    p.metadata.labels = [("app".to_string(), "echo".to_string())].into();
+    p.spec = Some(PodSpec {
+        node_name: Some("node-a".into()),
+        containers: vec![Container {
+            name: "echo".into(),
+            ports: vec![ContainerPort {
+                name: Some("echo".into()),
+                container_port: i32::from(port),
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+        ..Default::default()
+    });
+    p.status = Some(PodStatus {
+        pod_ip: Some("127.0.0.1".into()),
+        phase: Some("Running".into()),
+        conditions: vec![PodCondition {
+            type_: "Ready".into(),
+            status: "True".into(),
+            ..Default::default()
+        }],
+        ..Default::default()
+    });
+    p
+}
+
+/// One request through `addr`: returns the id of the server that answered.
+async fn request(addr: SocketAddr, msg: &str) -> usize {
+    let mut s = tokio::time::timeout(Duration::from_secs(5), TcpStream::connect(addr))
+        .await
+        .unwrap()
+        .unwrap();
+    s.write_all(msg.as_bytes()).await.unwrap();
+    let mut buf = vec![0u8; 256];
+    let n = tokio::time::timeout(Duration::from_secs(5), s.read(&mut buf))
+        .await
+        .unwrap()
+        .unwrap();
+    let reply = String::from_utf8_lossy(&buf[..n]).to_string();
+    let (id, echoed) = reply.split_once(':').unwrap();
+    assert_eq!(echoed, msg);
+    id.parse().unwrap()
+}
+
+struct Cluster {
+    store: Arc<dyn Store>,
+    ctl: EndpointSliceController,
+    service: Service,
+}
+
+impl Cluster {
+    async fn slices(&self) -> Vec<EndpointSlice> {
+        Api::<EndpointSlice>::namespaced(self.store.clone(), "default")
+            .list(&ListParams::default())
+            .await
+            .unwrap()
+            .items
+    }
+
+    async fn resolver(
+        &self,
+        picker: PickerKind,
+        previous: Option<&ServiceResolver>,
+    ) -> ServiceResolver {
+        self.ctl.sync_service("default", "echo").await.unwrap();
+        ServiceResolver::build(
+            &self.service,
+            &self.slices().await,
+            &NodeContext::default(),
+            picker.build(),
+            previous,
+        )
+    }
+
+    async fn set_ready(&self, i: usize, ready: bool) {
+        let pods: Api<Pod> = Api::namespaced(self.store.clone(), "default");
+        let mut p = pods.get(&format!("echo-{i}")).await.unwrap();
+        p.status.as_mut().unwrap().conditions[0].status =
+            if ready { "True" } else { "False" }.into();
+        pods.update_status(&p).await.unwrap();
+    }
+}
+
+async fn cluster(ports: &[u16]) -> Cluster {
+    let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+    let mut alloc = ServiceAllocator::new(&AllocatorConfig {
+        service_cidrs: vec!["10.96.0.0/16".parse().unwrap()],
+        node_ports: PortRange::DEFAULT,
+    })
+    .unwrap();
+    let mut svc = Service::default();
+    svc.metadata.name = Some("echo".into());
+    svc.metadata.namespace = Some("default".into());
+    svc.spec = Some(ServiceSpec {
+        type_: Some("NodePort".into()),
+        selector: [("app".to_string(), "echo".to_string())].into(),
+        ports: vec![ServicePort {
+            name: Some("tcp-echo".into()),
+            port: 80,
+            target_port: Some(IntOrString::String("echo".into())),
+            ..Default::default()
+        }],
+        ..Default::default()
+    });
+    alloc.allocate(&mut svc).unwrap();
+    let service = Api::<Service>::namespaced(store.clone(), "default")
+        .create(&svc)
+        .await
+        .unwrap();
+    let pods: Api<Pod> = Api::namespaced(store.clone(), "default");
+    for (i, port) in ports.iter().enumerate() {
+        pods.create(&pod(i, *port)).await.unwrap();
+    }
+    let ctl = EndpointSliceController::new(store.clone());
+    Cluster {
+        store,
+        ctl,
+        service,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn proxy_spreads_traffic_and_drops_dead_pod_without_failures() {
+    let mut servers = Vec::new();
+    for id in 0..3 {
+        servers.push(echo_server(id).await);
+    }
+    let c = cluster(&servers.iter().map(|s| s.0).collect::<Vec<_>>()).await;
+    let resolver = c.resolver(PickerKind::RoundRobin, None).await;
+    let ports = ProxyPort::for_service(&c.service, LOOPBACK, LOOPBACK, true);
+    assert_eq!(ports.len(), 2, "cluster port + node port");
+    let proxy = ServiceProxy::start(resolver, &ports).await.unwrap();
+    let (vip, node_port) = (proxy.local_addrs()[0], proxy.local_addrs()[1]);
+
+    // Round robin: 30 connections, 10 per server.
+    let mut hits = BTreeMap::new();
+    for i in 0..30 {
+        *hits
+            .entry(request(vip, &format!("m{i}")).await)
+            .or_insert(0) += 1;
+    }
+    assert_eq!(hits, BTreeMap::from([(0, 10), (1, 10), (2, 10)]));
+    assert!(request(node_port, "via-node-port").await < 3);
+
+    // Kill server 1. Before the update, the proxy retries on another backend: no failure.
+    servers[1].1.abort();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    for i in 0..6 {
+        assert_ne!(request(vip, &format!("k{i}")).await, 1);
+    }
+    // Mark its pod not ready; the slice changes and the proxy gets the new set.
+    c.set_ready(1, false).await;
+    let before = proxy.resolver();
+    proxy.update(c.resolver(PickerKind::RoundRobin, Some(&before)).await);
+    let errors_before = proxy
+        .stats()
+        .backend_errors
+        .load(std::sync::atomic::Ordering::Relaxed);
+    let mut hits = BTreeMap::new();
+    for i in 0..30 {
+        *hits
+            .entry(request(vip, &format!("a{i}")).await)
+            .or_insert(0) += 1;
+    }
+    assert_eq!(hits, BTreeMap::from([(0, 15), (2, 15)]));
+    let stats = proxy.stats();
+    assert_eq!(
+        stats.failed.load(std::sync::atomic::Ordering::Relaxed),
+        0,
+        "no failed connection"
+    );
+    assert_eq!(
+        stats
+            .backend_errors
+            .load(std::sync::atomic::Ordering::Relaxed),
+        errors_before,
+        "dead backend no longer tried"
+    );
+    assert_eq!(proxy.shutdown(Duration::from_secs(1)).await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn open_connections_drain_on_old_backend_and_least_connections_balances() {
+    let mut servers = Vec::new();
+    for id in 0..3 {
+        servers.push(echo_server(id).await);
+    }
+    let c = cluster(&servers.iter().map(|s| s.0).collect::<Vec<_>>()).await;
+    let proxy = ServiceProxy::start(
+        c.resolver(PickerKind::LeastConnections, None).await,
+        &ProxyPort::for_service(&c.service, LOOPBACK, LOOPBACK, true),
+    )
+    .await
+    .unwrap();
+    let vip = proxy.local_addrs()[0];
+    // Three long-lived connections land on three different servers (least connections).
+    let mut open = Vec::new();
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        let mut s = TcpStream::connect(vip).await.unwrap();
+        s.write_all(format!("x{i}").as_bytes()).await.unwrap();
+        let mut buf = [0u8; 64];
+        let n = s.read(&mut buf).await.unwrap();
+        ids.push(
+            String::from_utf8_lossy(&buf[..n])
+                .split_once(':')
+                .unwrap()
+                .0
+                .to_string(),
+        );
+        open.push(s);
+    }
+    ids.sort();
+    assert_eq!(ids, vec!["0", "1", "2"]);
+    // Server 0 leaves rotation (not ready, still running): its open connection keeps working.
+    c.set_ready(0, false).await;
+    let prev = proxy.resolver();
+    proxy.update(c.resolver(PickerKind::LeastConnections, Some(&prev)).await);
+    for s in &mut open {
+        s.write_all(b"again").await.unwrap();
+        let mut buf = [0u8; 64];
+        let n = s.read(&mut buf).await.unwrap();
+        assert!(String::from_utf8_lossy(&buf[..n]).ends_with(":again"));
+    }
+    for i in 0..10 {
+        assert_ne!(
+            request(vip, &format!("n{i}")).await,
+            0,
+            "new connections avoid the drained pod"
+        );
+    }
+    drop(open);
+    assert_eq!(proxy.shutdown(Duration::from_secs(2)).await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dns_over_udp_answers_service_address_and_nxdomain() {
+    let c = cluster(&[8080]).await;
+    c.ctl.sync_service("default", "echo").await.unwrap();
+    let services = Api::<Service>::namespaced(c.store.clone(), "default")
+        .list(&ListParams::default())
+        .await
+        .unwrap()
+        .items;
+    let table = DnsTable::build("cluster.local", &services, &c.slices().await);
+    let server = DnsServer::start(SocketAddr::new(LOOPBACK, 0), table)
+        .await
+        .unwrap();
+    let socket = UdpSocket::bind((LOOPBACK, 0)).await.unwrap();
+    // (name, type, response code, answer data)
+    let cluster_ip = c.service.spec.as_ref().unwrap().cluster_ip.clone().unwrap();
+    let table: Vec<(&str, RecordType, ResponseCode, Vec<String>)> = vec![
+        (
+            "echo.default.svc.cluster.local.",
+            RecordType::A,
+            ResponseCode::NoError,
+            vec![cluster_ip],
+        ),
+        (
+            "_tcp-echo._tcp.echo.default.svc.cluster.local.",
+            RecordType::SRV,
+            ResponseCode::NoError,
+            vec!["0 100 80 echo.default.svc.cluster.local.".into()],
+        ),
+        (
+            "echo.default.svc.cluster.local.",
+            RecordType::AAAA,
+            ResponseCode::NoError,
+            vec![],
+        ),
+        (
+            "nope.default.svc.cluster.local.",
+            RecordType::A,
+            ResponseCode::NXDomain,
+            vec![],
+        ),
+    ];
+    for (i, (name, ty, code, want)) in table.into_iter().enumerate() {
+        let mut q = Message::new();
+        q.set_id(100 + i as u16)
+            .set_message_type(MessageType::Query)
+            .set_recursion_desired(true);
+        q.add_query(Query::query(Name::from_ascii(name).unwrap(), ty));
+        socket
+            .send_to(&q.to_vec().unwrap(), server.local_addr())
+            .await
+            .unwrap();
+        let mut buf = [0u8; 1500];
+        let (n, _) = tokio::time::timeout(Duration::from_secs(2), socket.recv_from(&mut buf))
+            .await
+            .unwrap()
+            .unwrap();
+        let reply = Message::from_vec(&buf[..n]).unwrap();
+        assert_eq!(reply.id(), 100 + i as u16);
+        assert_eq!(reply.response_code(), code, "{name} {ty}");
+        let got: Vec<String> = reply
+            .answers()
+            .iter()
+            .map(|r| match r.data() {
+                RData::A(a) => a.0.to_string(),
+                other => other.to_string(),
+            })
+            .collect();
+        assert_eq!(got, want, "{name} {ty}");
+    }
+    server.stop();
+}
