@@ -1133,7 +1133,7 @@ async fn update_pod_condition(
         reason: Some(reason.to_owned()),
         message: Some(message.to_owned()),
         last_transition_time: match existing {
-            Some(c) if c.status == "False" => c.last_transition_time.clone(),
+            Some(c) if c.status == "False" => c.last_transition_time,
             _ => Some(now),
         },
         ..PodCondition::default()

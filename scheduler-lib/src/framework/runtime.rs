@@ -128,19 +128,21 @@ impl WaitingPods {
             }
             None => false,
         };
-        if done && let Some(mut wp) = map.remove(key) {
-            if let Some(tx) = wp.tx.take() {
-                let _ = tx.send(Status::success());
-            }
+        if done
+            && let Some(mut wp) = map.remove(key)
+            && let Some(tx) = wp.tx.take()
+        {
+            let _ = tx.send(Status::success());
         }
     }
 
     /// Plugin `plugin` rejects the pod with `message`.
     pub fn reject(&self, key: &str, plugin: &str, message: &str) {
-        if let Some(mut wp) = self.lock().remove(key) {
-            if let Some(tx) = wp.tx.take() {
-                let _ = tx.send(Status::unschedulable(message.to_owned()).with_plugin(plugin));
-            }
+        let removed = self.lock().remove(key);
+        if let Some(mut wp) = removed
+            && let Some(tx) = wp.tx.take()
+        {
+            let _ = tx.send(Status::unschedulable(message.to_owned()).with_plugin(plugin));
         }
     }
 

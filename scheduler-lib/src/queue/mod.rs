@@ -387,7 +387,7 @@ impl SchedulingQueue {
     /// plugin) goes to backoffQ.
     pub fn add_unschedulable(&mut self, mut q: QueuedPodInfo, now: Instant) {
         let key = q.pod.key().clone();
-        if self.deleted_in_flight.iter().any(|k| *k == key) {
+        if self.deleted_in_flight.contains(&key) {
             self.done(&key);
             return;
         }
