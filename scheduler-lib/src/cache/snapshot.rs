@@ -1,0 +1,105 @@
+//! `Snapshot`: the immutable view of the cluster one scheduling cycle reads. Plugins see only
+//! this; the cache refreshes it between cycles by copying pointers to the nodes that changed.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use kybern_core::api::policy::v1::PodDisruptionBudget;
+
+use super::node_info::NodeInfo;
+
+/// The nodes (zone-interleaved, as upstream's node tree lists them), an index by name, the
+/// nodes hosting pods with affinity, image spread, PodDisruptionBudgets and namespace labels.
+#[derive(Clone, Debug, Default)]
+pub struct Snapshot {
+    pub(crate) nodes: Vec<Arc<NodeInfo>>,
+    pub(crate) index: HashMap<Arc<str>, usize>,
+    pub(crate) with_affinity: Vec<usize>,
+    pub(crate) with_required_anti_affinity: Vec<usize>,
+    pub(crate) image_nodes: HashMap<String, usize>,
+    pub(crate) pdbs: Arc<Vec<Arc<PodDisruptionBudget>>>,
+    pub(crate) namespaces: Arc<HashMap<String, BTreeMap<String, String>>>,
+    pub(crate) generation: u64,
+    pub(crate) tree_generation: u64,
+    pub(crate) pdb_generation: u64,
+    pub(crate) namespaces_generation: u64,
+}
+
+impl Snapshot {
+    /// An empty snapshot (fill it with [`crate::cache::Cache::update_snapshot`]).
+    pub fn new() -> Snapshot {
+        Snapshot::default()
+    }
+
+    /// Every node, in node-tree order.
+    #[inline]
+    pub fn nodes(&self) -> &[Arc<NodeInfo>] {
+        &self.nodes
+    }
+
+    /// The number of nodes.
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Whether there are no nodes.
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    /// A node by name.
+    pub fn get(&self, name: &str) -> Option<&Arc<NodeInfo>> {
+        self.index.get(name).map(|&i| &self.nodes[i])
+    }
+
+    /// A node's position in [`Snapshot::nodes`].
+    pub fn position(&self, name: &str) -> Option<usize> {
+        self.index.get(name).copied()
+    }
+
+    /// Nodes hosting at least one pod with pod (anti-)affinity terms.
+    pub fn nodes_with_affinity_pods(&self) -> impl Iterator<Item = &Arc<NodeInfo>> {
+        self.with_affinity.iter().map(|&i| &self.nodes[i])
+    }
+
+    /// Nodes hosting at least one pod with required anti-affinity terms.
+    pub fn nodes_with_required_anti_affinity_pods(&self) -> impl Iterator<Item = &Arc<NodeInfo>> {
+        self.with_required_anti_affinity
+            .iter()
+            .map(|&i| &self.nodes[i])
+    }
+
+    /// How many nodes have an image (normalized name).
+    pub fn image_node_count(&self, image: &str) -> usize {
+        self.image_nodes.get(image).copied().unwrap_or(0)
+    }
+
+    /// The PodDisruptionBudgets known to the cache.
+    pub fn pdbs(&self) -> &[Arc<PodDisruptionBudget>] {
+        &self.pdbs
+    }
+
+    /// A namespace's labels, when the cache knows the namespace.
+    pub fn namespace_labels(&self, ns: &str) -> Option<&BTreeMap<String, String>> {
+        self.namespaces.get(ns)
+    }
+
+    /// The cache generation this snapshot reflects.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    pub(crate) fn rebuild_lists(&mut self) {
+        self.with_affinity.clear();
+        self.with_required_anti_affinity.clear();
+        for (i, n) in self.nodes.iter().enumerate() {
+            if !n.pods_with_affinity().is_empty() {
+                self.with_affinity.push(i);
+            }
+            if !n.pods_with_required_anti_affinity().is_empty() {
+                self.with_required_anti_affinity.push(i);
+            }
+        }
+    }
+}

@@ -1,0 +1,119 @@
+//! NodeResourcesBalancedAllocation: prefer nodes whose resource fractions (requested /
+//! allocatable, pod included) are close to each other.
+
+use std::sync::Arc;
+
+use super::{ResourceWeight, allocatable_and_requested, default_resources};
+use crate::cache::{NodeInfo, PodInfo, Snapshot};
+use crate::framework::{CycleState, MAX_NODE_SCORE, Plugin, PreScorePlugin, ScorePlugin, Status};
+use crate::plugins::names;
+
+/// Arguments (`NodeResourcesBalancedAllocationArgs`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BalancedAllocationArgs {
+    /// The resources compared (weights are ignored, as upstream).
+    pub resources: Vec<ResourceWeight>,
+}
+
+impl Default for BalancedAllocationArgs {
+    fn default() -> Self {
+        BalancedAllocationArgs {
+            resources: default_resources(),
+        }
+    }
+}
+
+/// The NodeResourcesBalancedAllocation plugin.
+#[derive(Clone, Debug, Default)]
+pub struct BalancedAllocation {
+    args: BalancedAllocationArgs,
+}
+
+impl BalancedAllocation {
+    /// With arguments.
+    pub fn new(args: BalancedAllocationArgs) -> Arc<Self> {
+        Arc::new(BalancedAllocation { args })
+    }
+}
+
+#[derive(Clone)]
+struct PreScoreState(Vec<i64>);
+
+impl Plugin for BalancedAllocation {
+    fn name(&self) -> &str {
+        names::NODE_RESOURCES_BALANCED_ALLOCATION
+    }
+}
+
+impl PreScorePlugin for BalancedAllocation {
+    fn pre_score(
+        &self,
+        state: &mut CycleState,
+        pod: &PodInfo,
+        _nodes: &[Arc<NodeInfo>],
+        _snapshot: &Snapshot,
+    ) -> Status {
+        let reqs: Vec<i64> = self
+            .args
+            .resources
+            .iter()
+            .map(|r| pod.requests.get(&r.name))
+            .collect();
+        // Best-effort pods are not scored (upstream #129138: they would all pile up).
+        if reqs.iter().all(|r| *r == 0) {
+            return Status::skip();
+        }
+        state.write(PreScoreState(reqs));
+        Status::success()
+    }
+}
+
+impl ScorePlugin for BalancedAllocation {
+    fn score(&self, state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> Result<i64, Status> {
+        let computed;
+        let reqs = match state.read::<PreScoreState>() {
+            Some(s) => &s.0,
+            None => {
+                computed = self
+                    .args
+                    .resources
+                    .iter()
+                    .map(|r| pod.requests.get(&r.name))
+                    .collect::<Vec<_>>();
+                &computed
+            }
+        };
+        let mut fractions = [0f64; 8];
+        let mut extra = Vec::new();
+        let mut n = 0usize;
+        let mut total = 0f64;
+        for (r, req) in self.args.resources.iter().zip(reqs) {
+            let (alloc, requested) = allocatable_and_requested(node, *req, &r.name, true);
+            if alloc == 0 {
+                continue;
+            }
+            let f = (requested as f64 / alloc as f64).min(1.0);
+            total += f;
+            if n < fractions.len() {
+                fractions[n] = f;
+            } else {
+                extra.push(f);
+            }
+            n += 1;
+        }
+        let all: Vec<f64> = fractions[..n.min(fractions.len())]
+            .iter()
+            .copied()
+            .chain(extra)
+            .collect();
+        let std = match all.len() {
+            2 => ((all[0] - all[1]) / 2.0).abs(),
+            len if len > 2 => {
+                let mean = total / len as f64;
+                (all.iter().map(|f| (f - mean) * (f - mean)).sum::<f64>() / len as f64).sqrt()
+            }
+            _ => 0.0,
+        };
+        Ok(((1.0 - std) * MAX_NODE_SCORE as f64) as i64)
+    }
+}

@@ -1,0 +1,75 @@
+//! NodeResourcesFit and NodeResourcesBalancedAllocation: resource fit filtering and the
+//! resource-based scoring strategies they share.
+
+mod balanced_allocation;
+mod fit;
+
+pub use balanced_allocation::{BalancedAllocation, BalancedAllocationArgs};
+pub use fit::{Fit, FitArgs, InsufficientResource, ScoringStrategy, ShapePoint, fits_request};
+
+use crate::cache::resource::is_scalar_resource_name;
+use crate::cache::{NodeInfo, Resource};
+
+/// A resource and its weight in a score.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResourceWeight {
+    /// The resource name (`cpu`, `memory`, an extended resource …).
+    pub name: String,
+    /// Its weight (≥ 1).
+    pub weight: i64,
+}
+
+impl ResourceWeight {
+    /// A resource with a weight.
+    pub fn new(name: &str, weight: i64) -> Self {
+        ResourceWeight {
+            name: name.to_owned(),
+            weight,
+        }
+    }
+}
+
+/// cpu and memory, weight 1 each (upstream's default scoring resources).
+pub fn default_resources() -> Vec<ResourceWeight> {
+    vec![
+        ResourceWeight::new("cpu", 1),
+        ResourceWeight::new("memory", 1),
+    ]
+}
+
+/// Upstream's `calculateResourceAllocatableRequest`: (allocatable, requested-with-pod) of one
+/// resource on a node; (0, 0) for a scalar resource the pod does not request.
+pub(crate) fn allocatable_and_requested(
+    node: &NodeInfo,
+    pod_request: i64,
+    resource: &str,
+    use_requested: bool,
+) -> (i64, i64) {
+    if pod_request == 0 && is_scalar_resource_name(resource) {
+        return (0, 0);
+    }
+    let requested: &Resource = if use_requested {
+        &node.requested
+    } else {
+        &node.non_zero_requested
+    };
+    match resource {
+        "cpu" => (
+            node.allocatable.milli_cpu,
+            requested.milli_cpu + pod_request,
+        ),
+        "memory" => (node.allocatable.memory, requested.memory + pod_request),
+        "ephemeral-storage" => (
+            node.allocatable.ephemeral_storage,
+            node.requested.ephemeral_storage + pod_request,
+        ),
+        other => {
+            let alloc = node.allocatable.scalar(other);
+            if node.allocatable.scalar.iter().any(|(n, _)| n == other) {
+                (alloc, node.requested.scalar(other) + pod_request)
+            } else {
+                (0, 0)
+            }
+        }
+    }
+}

@@ -1,0 +1,1158 @@
+//! The scheduler loop: event intake from the cluster (pods without a node for our profiles,
+//! nodes, bound pods into the cache), the queue, one pod per scheduling cycle (filter,
+//! score, assume, reserve, permit) and an asynchronous binding cycle per pod.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use async_trait::async_trait;
+use futures::StreamExt as _;
+use futures::stream::BoxStream;
+use kybern_core::api::core::v1::{Node, Pod, PodCondition};
+use kybern_core::api::policy::v1::PodDisruptionBudget;
+use kybern_reconciler::{Api, DeleteParams, ListParams, Patch, Store, WatchEvent, WatchParams};
+use serde_json::json;
+use tokio::task::JoinHandle;
+
+use crate::cache::{Cache, NodeInfo, PodInfo, Snapshot};
+use crate::error::Error;
+use crate::framework::{
+    ActionType, ClusterEvent, Code, CycleState, Diagnosis, EventObject, EventObjects,
+    EventResource, FitError, Framework, NodeToStatus, PermitOutcome, PostFilterContext, Status,
+    events::node_update_action,
+};
+use crate::plugins::{DefaultPluginArgs, default_framework};
+use crate::queue::{Clock, Queue, QueueConfig, QueuedPodInfo, SchedulingQueue, TokioClock};
+
+/// Upstream's `minFeasibleNodesToFind`.
+pub const MIN_FEASIBLE_NODES_TO_FIND: usize = 100;
+/// Upstream's `minFeasibleNodesPercentageToFind`.
+pub const MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND: usize = 5;
+
+/// Upstream's `numFeasibleNodesToFind`: every node below 100 nodes; otherwise `pct` percent
+/// (adaptive when unset: `50 − nodes/125`, at least 5 %), at least 100 nodes.
+pub fn num_feasible_nodes_to_find(pct: Option<u32>, nodes: usize) -> usize {
+    if nodes < MIN_FEASIBLE_NODES_TO_FIND {
+        return nodes;
+    }
+    let pct = match pct {
+        Some(p) if p > 0 => p as usize,
+        _ => (50usize.saturating_sub(nodes / 125)).max(MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND),
+    };
+    if pct >= 100 {
+        return nodes;
+    }
+    (nodes * pct / 100).max(MIN_FEASIBLE_NODES_TO_FIND)
+}
+
+/// Scheduler settings.
+#[derive(Clone, Debug)]
+pub struct SchedulerConfig {
+    /// The global `percentageOfNodesToScore` (`None` = adaptive); profiles may override.
+    pub percentage_of_nodes_to_score: Option<u32>,
+    /// Queue timings.
+    pub queue: QueueConfig,
+    /// Seed of the tie-breaking random choice among equally scored nodes.
+    pub seed: u64,
+    /// Run filters on this many nodes or more in parallel on scoped threads (`0` = always
+    /// sequential).
+    pub parallel_filter_threshold: usize,
+    /// How long assumed pods live after their binding without being seen bound (`None`:
+    /// forever, upstream's default).
+    pub assumed_ttl: Option<std::time::Duration>,
+}
+
+impl Default for SchedulerConfig {
+    fn default() -> Self {
+        SchedulerConfig {
+            percentage_of_nodes_to_score: None,
+            queue: QueueConfig::default(),
+            seed: 0x5eed,
+            parallel_filter_threshold: 0,
+            assumed_ttl: None,
+        }
+    }
+}
+
+/// A pod event from a [`ClusterSource`].
+#[derive(Clone, Debug)]
+pub enum PodEvent<T> {
+    /// Created (or seen in the initial list).
+    Added(Arc<T>),
+    /// Changed.
+    Modified(Arc<T>),
+    /// Deleted.
+    Deleted(Arc<T>),
+}
+
+/// Where the scheduler's events come from: an initial list and then a stream of changes,
+/// per kind. A small seam so the intake can move onto shared informers later.
+#[async_trait]
+pub trait ClusterSource: Send + Sync + 'static {
+    /// Pods: the current ones, then changes.
+    async fn pods(&self) -> Result<(Vec<Arc<Pod>>, BoxStream<'static, PodEvent<Pod>>), Error>;
+    /// Nodes: the current ones, then changes.
+    async fn nodes(&self) -> Result<(Vec<Arc<Node>>, BoxStream<'static, PodEvent<Node>>), Error>;
+    /// PodDisruptionBudgets (for preemption): the current ones, then changes.
+    async fn pdbs(
+        &self,
+    ) -> Result<
+        (
+            Vec<Arc<PodDisruptionBudget>>,
+            BoxStream<'static, PodEvent<PodDisruptionBudget>>,
+        ),
+        Error,
+    >;
+}
+
+/// A [`ClusterSource`] over a [`Store`]: `Api::list`, then `Api::watch` from the list's
+/// revision, re-listing when the watch ends.
+#[derive(Clone, Debug)]
+pub struct StoreSource {
+    store: Arc<dyn Store>,
+}
+
+impl StoreSource {
+    /// Over `store`.
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        StoreSource { store }
+    }
+
+    async fn list_watch<K>(&self) -> Result<(Vec<Arc<K>>, BoxStream<'static, PodEvent<K>>), Error>
+    where
+        K: kybern_core::Resource<DynamicType = ()>
+            + Clone
+            + serde::Serialize
+            + serde::de::DeserializeOwned
+            + Send
+            + Sync
+            + 'static,
+    {
+        let api: Api<K> = Api::all(self.store.clone());
+        let list = api.list(&ListParams::default()).await?;
+        let rv = list.metadata.resource_version.clone().unwrap_or_default();
+        let items = list.items.into_iter().map(Arc::new).collect();
+        let (tx, rx) = futures::channel::mpsc::unbounded();
+        tokio::spawn(async move {
+            let mut rv = rv;
+            loop {
+                let params = WatchParams::default().from_revision(&rv);
+                let mut stream = match api.watch(&params).await {
+                    Ok(s) => s,
+                    Err(_) => {
+                        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                        continue;
+                    }
+                };
+                while let Some(ev) = stream.next().await {
+                    let ev = match ev {
+                        Ok(ev) => ev,
+                        Err(_) => break,
+                    };
+                    let out = match ev {
+                        WatchEvent::Added(o) => {
+                            rv = rv_of(&o).unwrap_or(rv);
+                            PodEvent::Added(Arc::new(o))
+                        }
+                        WatchEvent::Modified(o) => {
+                            rv = rv_of(&o).unwrap_or(rv);
+                            PodEvent::Modified(Arc::new(o))
+                        }
+                        WatchEvent::Deleted(o) => {
+                            rv = rv_of(&o).unwrap_or(rv);
+                            PodEvent::Deleted(Arc::new(o))
+                        }
+                        WatchEvent::Bookmark(b) => {
+                            rv = b.resource_version;
+                            continue;
+                        }
+                    };
+                    if tx.unbounded_send(out).is_err() {
+                        return;
+                    }
+                }
+                if tx.is_closed() {
+                    return;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+        });
+        Ok((items, rx.boxed()))
+    }
+}
+
+fn rv_of<K: serde::Serialize>(o: &K) -> Option<String> {
+    serde_json::to_value(o)
+        .ok()?
+        .pointer("/metadata/resourceVersion")?
+        .as_str()
+        .map(str::to_owned)
+}
+
+#[async_trait]
+impl ClusterSource for StoreSource {
+    async fn pods(&self) -> Result<(Vec<Arc<Pod>>, BoxStream<'static, PodEvent<Pod>>), Error> {
+        self.list_watch::<Pod>().await
+    }
+    async fn nodes(&self) -> Result<(Vec<Arc<Node>>, BoxStream<'static, PodEvent<Node>>), Error> {
+        self.list_watch::<Node>().await
+    }
+    async fn pdbs(
+        &self,
+    ) -> Result<
+        (
+            Vec<Arc<PodDisruptionBudget>>,
+            BoxStream<'static, PodEvent<PodDisruptionBudget>>,
+        ),
+        Error,
+    > {
+        self.list_watch::<PodDisruptionBudget>().await
+    }
+}
+
+/// What one scheduling cycle did.
+#[derive(Clone, Debug)]
+pub enum ScheduleOutcome {
+    /// Assumed on a node; the binding runs asynchronously.
+    Assumed {
+        /// `namespace/name`.
+        pod: String,
+        /// The node.
+        node: String,
+    },
+    /// No node fits (upstream's message).
+    Unschedulable {
+        /// `namespace/name`.
+        pod: String,
+        /// The FitError message.
+        message: String,
+        /// The node preemption nominated, if any.
+        nominated_node: Option<String>,
+    },
+    /// An error (retried with backoff).
+    Error {
+        /// `namespace/name`.
+        pod: String,
+        /// The message.
+        message: String,
+    },
+    /// Nothing to do (the pod was deleted, is already assumed, or has no profile).
+    Skipped,
+}
+
+/// Builds a [`Scheduler`].
+pub struct SchedulerBuilder {
+    store: Arc<dyn Store>,
+    profiles: Vec<Framework>,
+    config: SchedulerConfig,
+    source: Option<Arc<dyn ClusterSource>>,
+    clock: Arc<dyn Clock>,
+}
+
+impl SchedulerBuilder {
+    /// Adds a profile (a [`Framework`] serving one scheduler name).
+    pub fn profile(mut self, fw: Framework) -> Self {
+        self.profiles.push(fw);
+        self
+    }
+
+    /// Sets the configuration.
+    pub fn config(mut self, config: SchedulerConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Replaces the event source (default: [`StoreSource`] over the store).
+    pub fn source(mut self, source: Arc<dyn ClusterSource>) -> Self {
+        self.source = Some(source);
+        self
+    }
+
+    /// Replaces the clock (default: tokio's).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The scheduler. Without profiles, the default profile (`default-scheduler`).
+    ///
+    /// # Errors
+    /// Duplicate scheduler names, or profiles with different QueueSort plugins.
+    pub fn build(mut self) -> Result<Scheduler, Error> {
+        if self.profiles.is_empty() {
+            self.profiles.push(default_framework(
+                crate::DEFAULT_SCHEDULER_NAME,
+                self.store.clone(),
+                &DefaultPluginArgs::default(),
+            )?);
+        }
+        let mut profiles = HashMap::new();
+        let mut list = Vec::new();
+        let sort_name = self.profiles[0].queue_sort().map(|q| q.name().to_owned());
+        for fw in self.profiles {
+            if fw.queue_sort().map(|q| q.name().to_owned()) != sort_name {
+                return Err(Error::InvalidProfiles(
+                    "all profiles must use the same QueueSort plugin".into(),
+                ));
+            }
+            let fw = Arc::new(fw);
+            if profiles
+                .insert(fw.scheduler_name().to_owned(), fw.clone())
+                .is_some()
+            {
+                return Err(Error::InvalidProfiles(format!(
+                    "duplicate profile with scheduler name {:?}",
+                    fw.scheduler_name()
+                )));
+            }
+            list.push(fw);
+        }
+        let queue = Queue::new(SchedulingQueue::new(&list, self.config.queue), self.clock);
+        let cache = match self.config.assumed_ttl {
+            Some(t) => Cache::with_assumed_ttl(t),
+            None => Cache::new(),
+        };
+        let source = self
+            .source
+            .unwrap_or_else(|| Arc::new(StoreSource::new(self.store.clone())));
+        Ok(Scheduler {
+            inner: Arc::new(Inner {
+                rng: Mutex::new(fastrand::Rng::with_seed(self.config.seed)),
+                store: self.store,
+                profiles,
+                cache: Mutex::new(cache),
+                queue,
+                snapshot: Mutex::new(Snapshot::new()),
+                next_start: AtomicUsize::new(0),
+                config: self.config,
+                source,
+                stats: Stats::default(),
+            }),
+        })
+    }
+}
+
+#[derive(Debug, Default)]
+struct Stats {
+    attempts: AtomicU64,
+    bound: AtomicU64,
+    unschedulable: AtomicU64,
+    errors: AtomicU64,
+}
+
+struct Inner {
+    store: Arc<dyn Store>,
+    profiles: HashMap<String, Arc<Framework>>,
+    cache: Mutex<Cache>,
+    queue: Queue,
+    snapshot: Mutex<Snapshot>,
+    next_start: AtomicUsize,
+    rng: Mutex<fastrand::Rng>,
+    config: SchedulerConfig,
+    source: Arc<dyn ClusterSource>,
+    stats: Stats,
+}
+
+/// The scheduler. Cheap to clone.
+#[derive(Clone)]
+pub struct Scheduler {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Scheduler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scheduler")
+            .field("profiles", &self.inner.profiles.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A running scheduler: counters and shutdown.
+#[derive(Debug)]
+pub struct SchedulerHandle {
+    scheduler: Scheduler,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl SchedulerHandle {
+    /// The scheduler.
+    pub fn scheduler(&self) -> &Scheduler {
+        &self.scheduler
+    }
+
+    /// Stops the loop and the intake.
+    pub fn shutdown(self) {
+        self.scheduler.inner.queue.close();
+        for t in self.tasks {
+            t.abort();
+        }
+    }
+}
+
+/// The result of a successful placement decision.
+struct Placement {
+    node: String,
+}
+
+enum Failure {
+    Fit(Box<FitError>),
+    Error(Status),
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Scheduler {
+    /// A builder over `store` (bindings and status updates are written there).
+    pub fn builder(store: Arc<dyn Store>) -> SchedulerBuilder {
+        SchedulerBuilder {
+            store,
+            profiles: Vec::new(),
+            config: SchedulerConfig::default(),
+            source: None,
+            clock: Arc::new(TokioClock),
+        }
+    }
+
+    /// The profile serving a scheduler name.
+    pub fn profile(&self, scheduler_name: &str) -> Option<&Arc<Framework>> {
+        self.inner.profiles.get(scheduler_name)
+    }
+
+    /// Locks the cache (for tests and tools).
+    pub fn cache(&self) -> MutexGuard<'_, Cache> {
+        lock(&self.inner.cache)
+    }
+
+    /// The queue.
+    pub fn queue(&self) -> &Queue {
+        &self.inner.queue
+    }
+
+    /// A fresh snapshot of the cache.
+    pub fn snapshot(&self) -> Snapshot {
+        let mut s = Snapshot::new();
+        self.cache().update_snapshot(&mut s);
+        s
+    }
+
+    /// Counters: (attempts, bound, unschedulable, errors).
+    pub fn stats(&self) -> (u64, u64, u64, u64) {
+        let s = &self.inner.stats;
+        (
+            s.attempts.load(Ordering::Relaxed),
+            s.bound.load(Ordering::Relaxed),
+            s.unschedulable.load(Ordering::Relaxed),
+            s.errors.load(Ordering::Relaxed),
+        )
+    }
+
+    /// Lists the cluster, fills the cache and queue, then starts the intake and the loop.
+    ///
+    /// # Errors
+    /// The initial lists failed.
+    pub async fn run(&self) -> Result<SchedulerHandle, Error> {
+        let (nodes, node_stream) = self.inner.source.nodes().await?;
+        let (pdbs, pdb_stream) = self.inner.source.pdbs().await?;
+        let (pods, pod_stream) = self.inner.source.pods().await?;
+        for n in nodes {
+            self.on_node(PodEvent::Added(n));
+        }
+        for p in pdbs {
+            self.on_pdb(PodEvent::Added(p));
+        }
+        for p in pods {
+            self.on_pod(PodEvent::Added(p));
+        }
+        let mut tasks = Vec::new();
+        let s = self.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut st = node_stream;
+            while let Some(ev) = st.next().await {
+                s.on_node(ev);
+            }
+        }));
+        let s = self.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut st = pdb_stream;
+            while let Some(ev) = st.next().await {
+                s.on_pdb(ev);
+            }
+        }));
+        let s = self.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut st = pod_stream;
+            while let Some(ev) = st.next().await {
+                s.on_pod(ev);
+            }
+        }));
+        let s = self.clone();
+        tasks.push(tokio::spawn(async move {
+            while let Some(q) = s.inner.queue.pop().await {
+                s.schedule_one(q);
+                tokio::task::yield_now().await;
+            }
+        }));
+        Ok(SchedulerHandle {
+            scheduler: self.clone(),
+            tasks,
+        })
+    }
+
+    /// Handles a pod event (public so other sources, e.g. shared informers, can feed it).
+    pub fn on_pod(&self, ev: PodEvent<Pod>) {
+        match ev {
+            PodEvent::Added(p) | PodEvent::Modified(p) => {
+                let info = Arc::new(PodInfo::new(p));
+                if !info.node_name().is_empty() {
+                    self.cache().add_pod(info.clone());
+                    self.inner.queue.with(|q, now| {
+                        q.delete(info.key());
+                        q.on_event(
+                            ClusterEvent::new(EventResource::AssignedPod, ActionType::ADD),
+                            EventObjects {
+                                old: None,
+                                new: Some(EventObject::Pod(info.clone())),
+                            },
+                            now,
+                        );
+                    });
+                    return;
+                }
+                if info.is_terminating() {
+                    self.inner.queue.with(|q, _| q.delete(info.key()));
+                    return;
+                }
+                if !self.inner.profiles.contains_key(info.scheduler_name()) {
+                    return;
+                }
+                if self.cache().contains_pod(info.key()) {
+                    // Assumed by us; the bound version will follow.
+                    return;
+                }
+                self.inner.queue.with(|q, now| q.add(info, now));
+            }
+            PodEvent::Deleted(p) => {
+                let info = Arc::new(PodInfo::new(p));
+                let in_cache = {
+                    let mut cache = self.cache();
+                    let had = cache.contains_pod(info.key());
+                    cache.remove_pod(info.key());
+                    had
+                };
+                for fw in self.inner.profiles.values() {
+                    fw.waiting_pods().reject(
+                        info.key(),
+                        "",
+                        "pod was deleted while waiting at Permit",
+                    );
+                }
+                self.inner.queue.with(|q, now| {
+                    q.delete(info.key());
+                    if in_cache {
+                        q.on_event(
+                            ClusterEvent::new(EventResource::AssignedPod, ActionType::DELETE),
+                            EventObjects {
+                                old: Some(EventObject::Pod(info.clone())),
+                                new: None,
+                            },
+                            now,
+                        );
+                    }
+                });
+            }
+        }
+    }
+
+    /// Handles a node event.
+    pub fn on_node(&self, ev: PodEvent<Node>) {
+        match ev {
+            PodEvent::Added(n) | PodEvent::Modified(n) => {
+                let name = n.metadata.name.clone().unwrap_or_default();
+                let old = {
+                    let mut cache = self.cache();
+                    let old = cache.node(&name);
+                    cache.add_node(n.clone());
+                    old
+                };
+                let (event, old_obj) = match &old {
+                    None => (
+                        ClusterEvent::new(EventResource::Node, ActionType::ADD),
+                        None,
+                    ),
+                    Some(o) => {
+                        let action = node_update_action(o, &n);
+                        if action.0 == 0 {
+                            return;
+                        }
+                        (
+                            ClusterEvent::new(EventResource::Node, action),
+                            Some(EventObject::Node(o.clone())),
+                        )
+                    }
+                };
+                self.inner.queue.with(|q, now| {
+                    q.on_event(
+                        event,
+                        EventObjects {
+                            old: old_obj,
+                            new: Some(EventObject::Node(n)),
+                        },
+                        now,
+                    )
+                });
+            }
+            PodEvent::Deleted(n) => {
+                let name = n.metadata.name.clone().unwrap_or_default();
+                self.cache().remove_node(&name);
+                self.inner.queue.with(|q, now| {
+                    q.on_event(
+                        ClusterEvent::new(EventResource::Node, ActionType::DELETE),
+                        EventObjects {
+                            old: Some(EventObject::Node(n)),
+                            new: None,
+                        },
+                        now,
+                    )
+                });
+            }
+        }
+    }
+
+    /// Handles a PodDisruptionBudget event.
+    pub fn on_pdb(&self, ev: PodEvent<PodDisruptionBudget>) {
+        match ev {
+            PodEvent::Added(p) | PodEvent::Modified(p) => self.cache().upsert_pdb(p),
+            PodEvent::Deleted(p) => self.cache().remove_pdb(
+                p.metadata.namespace.as_deref().unwrap_or(""),
+                p.metadata.name.as_deref().unwrap_or(""),
+            ),
+        }
+    }
+
+    /// Pops and schedules one pod if one is ready now (for step-by-step tests); `None` when
+    /// the active queue is empty.
+    pub fn schedule_next(&self) -> Option<ScheduleOutcome> {
+        let now = self.inner.queue.now();
+        let q = self.inner.queue.lock().pop(now)?;
+        Some(self.schedule_one(q))
+    }
+
+    /// One scheduling cycle for `q` (binding continues on a spawned task).
+    fn schedule_one(&self, q: QueuedPodInfo) -> ScheduleOutcome {
+        let inner = &self.inner;
+        inner.stats.attempts.fetch_add(1, Ordering::Relaxed);
+        let pod = q.pod.clone();
+        let Some(fw) = inner.profiles.get(pod.scheduler_name()).cloned() else {
+            inner.queue.with(|qq, _| qq.done(pod.key()));
+            return ScheduleOutcome::Skipped;
+        };
+        if pod.is_terminating() || self.cache().contains_pod(pod.key()) {
+            inner.queue.with(|qq, _| qq.done(pod.key()));
+            return ScheduleOutcome::Skipped;
+        }
+        let mut state = CycleState::new();
+        let mut snapshot = lock(&inner.snapshot);
+        self.cache().update_snapshot(&mut snapshot);
+        let result = self.schedule_pod(&fw, &mut state, &pod, &snapshot);
+        match result {
+            Ok(placement) => {
+                drop(snapshot);
+                self.assume_and_bind(fw, state, q, placement.node)
+            }
+            Err(Failure::Fit(mut fit)) => {
+                let ctx = PostFilterContext {
+                    snapshot: &snapshot,
+                    statuses: &fit.diagnosis.node_to_status,
+                    framework: &fw,
+                };
+                let (res, st) = fw.run_post_filter(&ctx, &state, &pod);
+                drop(snapshot);
+                let mut nominated = None;
+                if st.is_success() {
+                    if let Some(r) = res {
+                        nominated = r.nominated_node.clone();
+                        self.apply_preemption(&pod, r);
+                    }
+                } else if !st.reasons().is_empty() {
+                    fit.diagnosis.post_filter_msg = st.message();
+                }
+                let message = fit.to_string();
+                let plugins: Vec<String> = fit
+                    .diagnosis
+                    .unschedulable_plugins
+                    .iter()
+                    .cloned()
+                    .collect();
+                let pending: Vec<String> = fit.diagnosis.pending_plugins.iter().cloned().collect();
+                inner.stats.unschedulable.fetch_add(1, Ordering::Relaxed);
+                self.fail(
+                    q,
+                    plugins,
+                    pending,
+                    "Unschedulable",
+                    message.clone(),
+                    nominated.clone(),
+                );
+                ScheduleOutcome::Unschedulable {
+                    pod: pod.display_name(),
+                    message,
+                    nominated_node: nominated,
+                }
+            }
+            Err(Failure::Error(st)) => {
+                drop(snapshot);
+                inner.stats.errors.fetch_add(1, Ordering::Relaxed);
+                let message = st.message();
+                self.fail(
+                    q,
+                    Vec::new(),
+                    Vec::new(),
+                    "SchedulerError",
+                    message.clone(),
+                    None,
+                );
+                ScheduleOutcome::Error {
+                    pod: pod.display_name(),
+                    message,
+                }
+            }
+        }
+    }
+
+    fn schedule_pod(
+        &self,
+        fw: &Framework,
+        state: &mut CycleState,
+        pod: &Arc<PodInfo>,
+        snapshot: &Snapshot,
+    ) -> Result<Placement, Failure> {
+        if snapshot.is_empty() {
+            return Err(Failure::Error(Status::error(
+                "no nodes available to schedule pods",
+            )));
+        }
+        let (feasible, diagnosis) = self.find_nodes_that_fit(fw, state, pod, snapshot)?;
+        if feasible.is_empty() {
+            return Err(Failure::Fit(Box::new(FitError {
+                pod: pod.display_name(),
+                num_all_nodes: snapshot.len(),
+                diagnosis,
+            })));
+        }
+        if feasible.len() == 1 {
+            return Ok(Placement {
+                node: feasible[0].name().to_owned(),
+            });
+        }
+        let st = fw.run_pre_score(state, pod, &feasible, snapshot);
+        if !st.is_success() {
+            return Err(Failure::Error(st));
+        }
+        let scores = fw
+            .run_score(state, pod, &feasible, false)
+            .map_err(Failure::Error)?;
+        let mut rng = lock(&self.inner.rng);
+        let mut best = 0usize;
+        let mut best_score = i64::MIN;
+        let mut ties = 0u32;
+        for (i, s) in scores.totals.iter().enumerate() {
+            if *s > best_score {
+                best_score = *s;
+                best = i;
+                ties = 1;
+            } else if *s == best_score {
+                ties += 1;
+                if rng.u32(0..ties) == 0 {
+                    best = i;
+                }
+            }
+        }
+        Ok(Placement {
+            node: feasible[best].name().to_owned(),
+        })
+    }
+
+    fn find_nodes_that_fit(
+        &self,
+        fw: &Framework,
+        state: &mut CycleState,
+        pod: &Arc<PodInfo>,
+        snapshot: &Snapshot,
+    ) -> Result<(Vec<Arc<NodeInfo>>, Diagnosis), Failure> {
+        let mut diagnosis = Diagnosis {
+            node_to_status: NodeToStatus::default(),
+            ..Diagnosis::default()
+        };
+        if let Some(e) = &pod.parse_error {
+            return Err(Failure::Error(Status::error(e.clone())));
+        }
+        let (pf, st, narrowed_by) = fw.run_pre_filter_with_names(state, pod, snapshot);
+        if !st.is_success() {
+            if !st.is_rejected() {
+                return Err(Failure::Error(st));
+            }
+            diagnosis.pre_filter_msg = st.message();
+            if let Some(p) = st.plugin() {
+                diagnosis.unschedulable_plugins.insert(p.to_owned());
+            }
+            diagnosis.node_to_status.set_absent(st);
+            return Ok((Vec::new(), diagnosis));
+        }
+        // A nominated node (after preemption) is tried first.
+        if let Some(nominated) = pod
+            .pod()
+            .status
+            .as_ref()
+            .and_then(|s| s.nominated_node_name.as_deref())
+            && let Some(n) = snapshot.get(nominated)
+            && fw.run_filters(state, pod, n).is_success()
+        {
+            return Ok((vec![n.clone()], diagnosis));
+        }
+        let narrowed: Vec<Arc<NodeInfo>>;
+        let nodes: &[Arc<NodeInfo>] = match &pf.node_names {
+            None => snapshot.nodes(),
+            Some(names) => {
+                narrowed = names
+                    .iter()
+                    .filter_map(|n| snapshot.get(n).cloned())
+                    .collect();
+                diagnosis
+                    .node_to_status
+                    .set_absent(Status::unresolvable(format!(
+                        "node(s) didn't satisfy plugin(s) [{}]",
+                        narrowed_by.join(" ")
+                    )));
+                &narrowed
+            }
+        };
+        let n = nodes.len();
+        if n == 0 {
+            return Ok((Vec::new(), diagnosis));
+        }
+        let pct = fw
+            .percentage_of_nodes_to_score()
+            .or(self.inner.config.percentage_of_nodes_to_score);
+        let to_find = num_feasible_nodes_to_find(pct, n);
+        let start = self.inner.next_start.load(Ordering::Relaxed) % n;
+        let mut feasible = Vec::with_capacity(to_find.min(n));
+        let mut processed = 0usize;
+        if !fw.has_filters() {
+            for i in 0..to_find.min(n) {
+                feasible.push(nodes[(start + i) % n].clone());
+            }
+            processed = feasible.len();
+        } else if self.inner.config.parallel_filter_threshold > 0
+            && n >= self.inner.config.parallel_filter_threshold
+        {
+            let results = parallel_filter(fw, state, pod, nodes, start);
+            for (i, st) in results.into_iter().enumerate() {
+                processed = i + 1;
+                let node = &nodes[(start + i) % n];
+                if st.is_success() {
+                    feasible.push(node.clone());
+                    if feasible.len() >= to_find {
+                        break;
+                    }
+                } else if st.is_rejected() {
+                    record_rejection(&mut diagnosis, node, st);
+                } else {
+                    return Err(Failure::Error(st));
+                }
+            }
+        } else {
+            for i in 0..n {
+                let node = &nodes[(start + i) % n];
+                processed = i + 1;
+                let st = fw.run_filters(state, pod, node);
+                if st.is_success() {
+                    feasible.push(node.clone());
+                    if feasible.len() >= to_find {
+                        break;
+                    }
+                } else if st.is_rejected() {
+                    record_rejection(&mut diagnosis, node, st);
+                } else {
+                    return Err(Failure::Error(st));
+                }
+            }
+        }
+        let all = snapshot.len().max(1);
+        self.inner
+            .next_start
+            .store((start + processed) % all, Ordering::Relaxed);
+        Ok((feasible, diagnosis))
+    }
+
+    fn assume_and_bind(
+        &self,
+        fw: Arc<Framework>,
+        mut state: CycleState,
+        q: QueuedPodInfo,
+        node: String,
+    ) -> ScheduleOutcome {
+        let pod = q.pod.clone();
+        if let Err(e) = self.cache().assume_pod(pod.clone(), &node) {
+            self.fail(
+                q,
+                Vec::new(),
+                Vec::new(),
+                "SchedulerError",
+                e.to_string(),
+                None,
+            );
+            return ScheduleOutcome::Error {
+                pod: pod.display_name(),
+                message: e.to_string(),
+            };
+        }
+        let st = fw.run_reserve(&mut state, &pod, &node);
+        if !st.is_success() {
+            self.cache().forget_pod(pod.key());
+            return self.fail_status(q, st);
+        }
+        let wait = match fw.run_permit(&state, &pod, &node) {
+            PermitOutcome::Rejected(st) => {
+                fw.run_unreserve(&mut state, &pod, &node);
+                self.cache().forget_pod(pod.key());
+                return self.fail_status(q, st);
+            }
+            PermitOutcome::Allowed => None,
+            PermitOutcome::Wait(w) => Some(w),
+        };
+        let s = self.clone();
+        let node2 = node.clone();
+        tokio::spawn(async move {
+            s.binding_cycle(fw, state, q, node2, wait).await;
+        });
+        ScheduleOutcome::Assumed {
+            pod: pod.display_name(),
+            node,
+        }
+    }
+
+    async fn binding_cycle(
+        &self,
+        fw: Arc<Framework>,
+        mut state: CycleState,
+        q: QueuedPodInfo,
+        node: String,
+        wait: Option<crate::framework::PermitWait>,
+    ) {
+        let pod = q.pod.clone();
+        let mut st = match wait {
+            Some(w) => w.wait().await,
+            None => Status::success(),
+        };
+        if st.is_success() {
+            st = fw.run_pre_bind(&state, &pod, &node).await;
+        }
+        if st.is_success() {
+            st = fw.run_bind(&state, &pod, &node).await;
+        }
+        if st.is_success() {
+            let now = self.inner.queue.now();
+            self.cache().finish_binding(pod.key(), now);
+            fw.run_post_bind(&state, &pod, &node).await;
+            self.inner.stats.bound.fetch_add(1, Ordering::Relaxed);
+            self.inner.queue.with(|qq, _| qq.done(pod.key()));
+            return;
+        }
+        fw.run_unreserve(&mut state, &pod, &node);
+        self.cache().forget_pod(pod.key());
+        self.inner.queue.with(|qq, now| {
+            qq.on_event(
+                ClusterEvent::new(EventResource::AssignedPod, ActionType::DELETE),
+                EventObjects {
+                    old: Some(EventObject::Pod(pod.clone())),
+                    new: None,
+                },
+                now,
+            )
+        });
+        self.fail_status(q, st);
+    }
+
+    fn fail_status(&self, q: QueuedPodInfo, st: Status) -> ScheduleOutcome {
+        let pod = q.pod.display_name();
+        let message = st.message();
+        if st.is_rejected() {
+            self.inner
+                .stats
+                .unschedulable
+                .fetch_add(1, Ordering::Relaxed);
+            let plugins = st.plugin().map(|p| vec![p.to_owned()]).unwrap_or_default();
+            self.fail(
+                q,
+                plugins,
+                Vec::new(),
+                "Unschedulable",
+                message.clone(),
+                None,
+            );
+            ScheduleOutcome::Unschedulable {
+                pod,
+                message,
+                nominated_node: None,
+            }
+        } else {
+            self.inner.stats.errors.fetch_add(1, Ordering::Relaxed);
+            self.fail(
+                q,
+                Vec::new(),
+                Vec::new(),
+                "SchedulerError",
+                message.clone(),
+                None,
+            );
+            ScheduleOutcome::Error { pod, message }
+        }
+    }
+
+    /// Requeues a failed pod and records `PodScheduled=False` on it.
+    fn fail(
+        &self,
+        mut q: QueuedPodInfo,
+        plugins: Vec<String>,
+        pending: Vec<String>,
+        reason: &str,
+        message: String,
+        nominated: Option<String>,
+    ) {
+        q.unschedulable_plugins = plugins;
+        q.pending_plugins = pending;
+        let pod = q.pod.clone();
+        self.inner
+            .queue
+            .with(|qq, now| qq.add_unschedulable(q, now));
+        let store = self.inner.store.clone();
+        let reason = reason.to_owned();
+        tokio::spawn(async move {
+            let _ = update_pod_condition(store, &pod, &reason, &message, nominated).await;
+        });
+    }
+
+    fn apply_preemption(&self, pod: &Arc<PodInfo>, r: crate::framework::PostFilterResult) {
+        let store = self.inner.store.clone();
+        let pod = pod.clone();
+        tokio::spawn(async move {
+            for v in &r.victims {
+                let api: Api<Pod> = Api::namespaced(store.clone(), v.namespace());
+                let params = match v.pod().metadata.uid.as_deref() {
+                    Some(uid) => DeleteParams::with_uid(uid),
+                    None => DeleteParams::default(),
+                };
+                let _ = api.delete(v.name(), &params).await;
+            }
+            if let Some(node) = r.nominated_node {
+                let api: Api<Pod> = Api::namespaced(store.clone(), pod.namespace());
+                let patch = Patch::Merge(json!({"status": {"nominatedNodeName": node}}));
+                let _ = api.patch_status(pod.name(), &patch).await;
+            }
+        });
+    }
+}
+
+fn record_rejection(diagnosis: &mut Diagnosis, node: &Arc<NodeInfo>, st: Status) {
+    if let Some(p) = st.plugin() {
+        if st.code() == Code::Pending {
+            diagnosis.pending_plugins.insert(p.to_owned());
+        } else {
+            diagnosis.unschedulable_plugins.insert(p.to_owned());
+        }
+    }
+    diagnosis.node_to_status.set(node.name_arc().clone(), st);
+}
+
+/// Runs filters over all nodes in order from `start` on two scoped threads; returns the
+/// statuses in evaluation order.
+fn parallel_filter(
+    fw: &Framework,
+    state: &CycleState,
+    pod: &PodInfo,
+    nodes: &[Arc<NodeInfo>],
+    start: usize,
+) -> Vec<Status> {
+    let n = nodes.len();
+    let order: Vec<&Arc<NodeInfo>> = (0..n).map(|i| &nodes[(start + i) % n]).collect();
+    let workers = std::thread::available_parallelism()
+        .map(|p| p.get())
+        .unwrap_or(1)
+        .clamp(1, 4);
+    let chunk = n.div_ceil(workers);
+    let mut out: Vec<Status> = Vec::with_capacity(n);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = order
+            .chunks(chunk.max(1))
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|node| fw.run_filters(state, pod, node))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        for h in handles {
+            match h.join() {
+                Ok(v) => out.extend(v),
+                Err(_) => out.push(Status::error("filter thread panicked")),
+            }
+        }
+    });
+    out
+}
+
+/// Sets `PodScheduled=False` (reason, message) on the pod, and `nominatedNodeName`, unless
+/// the condition already says exactly that.
+async fn update_pod_condition(
+    store: Arc<dyn Store>,
+    pod: &PodInfo,
+    reason: &str,
+    message: &str,
+    nominated: Option<String>,
+) -> Result<(), Error> {
+    let current = pod.pod().status.as_ref();
+    let existing = current.and_then(|s| s.conditions.iter().find(|c| c.type_ == "PodScheduled"));
+    if let Some(c) = existing
+        && c.status == "False"
+        && c.reason.as_deref() == Some(reason)
+        && c.message.as_deref() == Some(message)
+        && nominated.is_none()
+    {
+        return Ok(());
+    }
+    let mut conditions: Vec<PodCondition> =
+        current.map(|s| s.conditions.clone()).unwrap_or_default();
+    let now = kybern_core::Time(jiff::Timestamp::now());
+    let cond = PodCondition {
+        type_: "PodScheduled".into(),
+        status: "False".into(),
+        reason: Some(reason.to_owned()),
+        message: Some(message.to_owned()),
+        last_transition_time: match existing {
+            Some(c) if c.status == "False" => c.last_transition_time,
+            _ => Some(now),
+        },
+        ..PodCondition::default()
+    };
+    match conditions.iter_mut().find(|c| c.type_ == "PodScheduled") {
+        Some(c) => *c = cond,
+        None => conditions.push(cond),
+    }
+    let mut status = json!({ "conditions": conditions });
+    if let Some(n) = nominated {
+        status["nominatedNodeName"] = json!(n);
+    }
+    let api: Api<Pod> = Api::namespaced(store, pod.namespace());
+    match api
+        .patch_status(pod.name(), &Patch::Merge(json!({ "status": status })))
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(e) if e.is_not_found() => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
