@@ -9,8 +9,7 @@ use std::sync::Arc;
 use kybern::core::Quantity;
 use kybern::core::api::core::v1::{
     Event, Node, PersistentVolume, PersistentVolumeClaim, PersistentVolumeClaimSpec,
-    PersistentVolumeClaimVolumeSource, Pod, PodSpec, PodStatus, Volume,
-    VolumeResourceRequirements,
+    PersistentVolumeClaimVolumeSource, Pod, PodSpec, PodStatus, Volume, VolumeResourceRequirements,
 };
 use kybern::core::api::storage::v1::StorageClass;
 use kybern::reconciler::{Api, DeleteParams, ListParams, MemoryStore, Store};
@@ -42,29 +41,41 @@ fn db_pod(node: &str) -> Pod {
 }
 
 fn phase(c: &PersistentVolumeClaim) -> &str {
-    c.status.as_ref().and_then(|s| s.phase.as_deref()).unwrap_or("-")
+    c.status
+        .as_ref()
+        .and_then(|s| s.phase.as_deref())
+        .unwrap_or("-")
 }
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> anyhow::Result<()> {
     let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
     let disk = std::env::temp_dir().join(format!("kybern-storage-example-{}", std::process::id()));
-    println!("1. A node, \"worker-1\", offers 10Gi of local disk under {}.", disk.display());
+    println!(
+        "1. A node, \"worker-1\", offers 10Gi of local disk under {}.",
+        disk.display()
+    );
     let mut node = Node::default();
     node.metadata.name = Some("worker-1".into());
-    node.metadata.labels.insert(HOSTNAME_LABEL.into(), "worker-1".into());
+    node.metadata
+        .labels
+        .insert(HOSTNAME_LABEL.into(), "worker-1".into());
     Api::<Node>::all(store.clone()).create(&node).await?;
     let provisioner = LocalPathProvisioner::new(&disk, Quantity::parse("10Gi")?);
     let controller = StorageController::new(store.clone()).with_provisioner(Arc::new(provisioner));
 
-    println!("2. The administrator offers a StorageClass \"local\" that waits for the first consumer:");
+    println!(
+        "2. The administrator offers a StorageClass \"local\" that waits for the first consumer:"
+    );
     println!("   a volume is only made once we know which node the database runs on.");
     let mut class = StorageClass::default();
     class.metadata.name = Some("local".into());
     class.provisioner = LOCAL_PATH_PROVISIONER.into();
     class.volume_binding_mode = Some("WaitForFirstConsumer".into());
     class.reclaim_policy = Some("Delete".into());
-    Api::<StorageClass>::all(store.clone()).create(&class).await?;
+    Api::<StorageClass>::all(store.clone())
+        .create(&class)
+        .await?;
 
     println!("3. The database asks for 1Gi through a PersistentVolumeClaim.");
     let claims: Api<PersistentVolumeClaim> = Api::namespaced(store.clone(), "shop");
@@ -74,7 +85,9 @@ async fn main() -> anyhow::Result<()> {
         access_modes: vec!["ReadWriteOnce".into()],
         storage_class_name: Some("local".into()),
         resources: Some(VolumeResourceRequirements {
-            requests: [("storage".to_owned(), Quantity::parse("1Gi")?)].into_iter().collect(),
+            requests: [("storage".to_owned(), Quantity::parse("1Gi")?)]
+                .into_iter()
+                .collect(),
             ..Default::default()
         }),
         ..Default::default()
@@ -82,32 +95,67 @@ async fn main() -> anyhow::Result<()> {
     claims.create(&claim).await?;
     controller.sync_until_stable(20).await?;
     let c = claims.get("postgres-data").await?;
-    println!("   The claim is {}: nobody uses it yet, so the controller waits.", phase(&c));
-    for e in Api::<Event>::all(store.clone()).list(&ListParams::default()).await?.items {
-        println!("   event: {} {}: {}", e.type_.unwrap_or_default(), e.reason.unwrap_or_default(), e.message.unwrap_or_default());
+    println!(
+        "   The claim is {}: nobody uses it yet, so the controller waits.",
+        phase(&c)
+    );
+    for e in Api::<Event>::all(store.clone())
+        .list(&ListParams::default())
+        .await?
+        .items
+    {
+        println!(
+            "   event: {} {}: {}",
+            e.type_.unwrap_or_default(),
+            e.reason.unwrap_or_default(),
+            e.message.unwrap_or_default()
+        );
     }
 
     println!("4. The database pod is scheduled to worker-1; the scheduler tells the claim.");
     let mut c = c;
-    c.metadata.annotations.insert(SELECTED_NODE.into(), "worker-1".into());
+    c.metadata
+        .annotations
+        .insert(SELECTED_NODE.into(), "worker-1".into());
     claims.update(&c).await?;
     let pods: Api<Pod> = Api::namespaced(store.clone(), "shop");
     pods.create(&db_pod("worker-1")).await?;
     controller.sync_until_stable(20).await?;
     let c = claims.get("postgres-data").await?;
-    let volume_name = c.spec.as_ref().and_then(|s| s.volume_name.clone()).unwrap_or_default();
-    let pv = Api::<PersistentVolume>::all(store.clone()).get(&volume_name).await?;
-    let path = pv.spec.as_ref().and_then(|s| s.local.as_ref()).map(|l| l.path.clone()).unwrap_or_default();
-    println!("   The claim is {}, bound to volume {volume_name}.", phase(&c));
+    let volume_name = c
+        .spec
+        .as_ref()
+        .and_then(|s| s.volume_name.clone())
+        .unwrap_or_default();
+    let pv = Api::<PersistentVolume>::all(store.clone())
+        .get(&volume_name)
+        .await?;
+    let path = pv
+        .spec
+        .as_ref()
+        .and_then(|s| s.local.as_ref())
+        .map(|l| l.path.clone())
+        .unwrap_or_default();
+    println!(
+        "   The claim is {}, bound to volume {volume_name}.",
+        phase(&c)
+    );
     println!("   Its data lives in the directory {path}");
 
     println!("5. The database writes a row to its volume.");
-    std::fs::write(std::path::Path::new(&path).join("orders.db"), "order 1: 3 apples\n")?;
+    std::fs::write(
+        std::path::Path::new(&path).join("orders.db"),
+        "order 1: 3 apples\n",
+    )?;
 
     println!("6. The pod crashes and is deleted. The claim and the volume stay.");
     pods.delete("postgres-0", &DeleteParams::default()).await?;
     controller.sync_until_stable(20).await?;
-    println!("   Claim: {}; directory still there: {}", phase(&claims.get("postgres-data").await?), std::path::Path::new(&path).is_dir());
+    println!(
+        "   Claim: {}; directory still there: {}",
+        phase(&claims.get("postgres-data").await?),
+        std::path::Path::new(&path).is_dir()
+    );
 
     println!("7. A new pod starts with the same claim and reads the data.");
     pods.create(&db_pod("worker-1")).await?;
@@ -120,9 +168,14 @@ async fn main() -> anyhow::Result<()> {
     println!("8. Cleaning up: the pod and the claim are deleted; with reclaim policy Delete the");
     println!("   provisioner removes the directory.");
     pods.delete("postgres-0", &DeleteParams::default()).await?;
-    claims.delete("postgres-data", &DeleteParams::default()).await?;
+    claims
+        .delete("postgres-data", &DeleteParams::default())
+        .await?;
     controller.sync_until_stable(20).await?;
-    println!("   Directory still there: {}", std::path::Path::new(&path).exists());
+    println!(
+        "   Directory still there: {}",
+        std::path::Path::new(&path).exists()
+    );
     let _ = std::fs::remove_dir_all(&disk);
     Ok(())
 }

@@ -97,7 +97,9 @@ fn bind_all_linear(volumes: &[PersistentVolume], claims: &[PersistentVolumeClaim
             .unwrap()
             .and_then(|v| v.metadata.name.clone());
         if let Some(name) = found
-            && let Some(slot) = vols.iter_mut().find(|v| v.metadata.name.as_deref() == Some(&name))
+            && let Some(slot) = vols
+                .iter_mut()
+                .find(|v| v.metadata.name.as_deref() == Some(&name))
         {
             *slot = bound(slot.clone(), c);
             n += 1;
@@ -124,11 +126,24 @@ fn benches(cr: &mut Criterion) {
     let one = claim(12_345);
     let mut g = cr.benchmark_group("match one claim among 100k volumes");
     g.bench_function("indexed", |b| {
-        b.iter(|| black_box(index.find_best_match(black_box(&one), false).unwrap().is_some()))
+        b.iter(|| {
+            black_box(
+                index
+                    .find_best_match(black_box(&one), false)
+                    .unwrap()
+                    .is_some(),
+            )
+        })
     });
     g.sample_size(10);
     g.bench_function("linear (upstream scan)", |b| {
-        b.iter(|| black_box(find_best_match_linear(black_box(&one), &many, false, false).unwrap().is_some()))
+        b.iter(|| {
+            black_box(
+                find_best_match_linear(black_box(&one), &many, false, false)
+                    .unwrap()
+                    .is_some(),
+            )
+        })
     });
     g.finish();
 }
