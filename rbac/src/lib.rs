@@ -53,6 +53,8 @@
 mod gofmt;
 
 pub mod aggregation;
+#[cfg(feature = "controller")]
+pub mod aggregation_controller;
 pub mod attributes;
 pub mod authorizer;
 pub mod bootstrap;
