@@ -438,6 +438,15 @@ impl Scheduler {
         s
     }
 
+    /// Explains how `pod` would be scheduled now (every node's filter verdicts and scores),
+    /// with the profile serving its scheduler name.
+    pub fn explain(&self, pod: &Pod) -> Option<crate::explain::Explanation> {
+        let info = PodInfo::new(Arc::new(pod.clone()));
+        let fw = self.inner.profiles.get(info.scheduler_name())?;
+        let snapshot = self.snapshot();
+        Some(crate::explain::explain(fw, &snapshot, &info))
+    }
+
     /// Counters: (attempts, bound, unschedulable, errors).
     pub fn stats(&self) -> (u64, u64, u64, u64) {
         let s = &self.inner.stats;
