@@ -73,3 +73,86 @@ async fn reconcile(role: Arc<ClusterRole>, ctx: Arc<Context>) -> Result<Action, 
     }
     Ok(Action::await_change())
 }
+
+/// Keeps an [`RbacAuthorizer`](crate::RbacAuthorizer) current from the store: it subscribes to
+/// the shared caches of Roles, ClusterRoles, RoleBindings and ClusterRoleBindings and applies
+/// every change incrementally ([`RbacAuthorizer::apply`](crate::RbacAuthorizer::apply)) — the
+/// index is never rebuilt. Returns once all four caches have synced (the authorizer then
+/// reflects the store); the feeding continues in background tasks until `shutdown` fires.
+pub async fn feed_authorizer(
+    authorizer: Arc<std::sync::RwLock<crate::RbacAuthorizer>>,
+    store: Arc<dyn kybern_reconciler::Store>,
+    informers: &SharedInformers,
+    shutdown: Shutdown,
+) {
+    use kybern_core::api::rbac::v1::{ClusterRoleBinding, Role, RoleBinding};
+    let config = watcher::Config::default();
+    let roles = informers
+        .informer(&Api::<Role>::all(store.clone()), &config)
+        .reader();
+    let cluster_roles = informers
+        .informer(&Api::<ClusterRole>::all(store.clone()), &config)
+        .reader();
+    let bindings = informers
+        .informer(&Api::<RoleBinding>::all(store.clone()), &config)
+        .reader();
+    let cluster_bindings = informers
+        .informer(&Api::<ClusterRoleBinding>::all(store), &config)
+        .reader();
+    spawn_feed(
+        &roles,
+        authorizer.clone(),
+        shutdown.clone(),
+        crate::RbacObject::Role,
+    );
+    spawn_feed(
+        &cluster_roles,
+        authorizer.clone(),
+        shutdown.clone(),
+        crate::RbacObject::ClusterRole,
+    );
+    spawn_feed(
+        &bindings,
+        authorizer.clone(),
+        shutdown.clone(),
+        crate::RbacObject::RoleBinding,
+    );
+    spawn_feed(
+        &cluster_bindings,
+        authorizer,
+        shutdown,
+        crate::RbacObject::ClusterRoleBinding,
+    );
+    roles.wait_until_ready().await;
+    cluster_roles.wait_until_ready().await;
+    bindings.wait_until_ready().await;
+    cluster_bindings.wait_until_ready().await;
+}
+
+fn spawn_feed<K>(
+    reader: &Reader<K>,
+    authorizer: Arc<std::sync::RwLock<crate::RbacAuthorizer>>,
+    shutdown: Shutdown,
+    wrap: fn(K) -> crate::RbacObject,
+) where
+    K: kybern_reconciler::runtime::Object + Clone,
+{
+    use kybern_reconciler::runtime::reflector::Change;
+    let mut changes = reader.subscribe();
+    tokio::spawn(async move {
+        loop {
+            let change = tokio::select! {
+                c = changes.recv() => match c { Some(c) => c, None => break },
+                () = shutdown.wait() => break,
+            };
+            let event = match change {
+                Change::Applied { new, .. } => crate::RbacEvent::Applied(wrap((*new).clone())),
+                Change::Deleted(old) => crate::RbacEvent::Deleted(wrap((*old).clone())),
+            };
+            match authorizer.write() {
+                Ok(mut a) => a.apply(event),
+                Err(poisoned) => poisoned.into_inner().apply(event),
+            }
+        }
+    });
+}

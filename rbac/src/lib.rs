@@ -18,9 +18,11 @@
 //!   [`matching::applies_to`]).
 //! - [`review`]: SubjectAccessReview and SubjectRulesReview shapes (upstream JSON names);
 //!   [`can_i_list`] prints a rules review as `kubectl auth can-i --list` does.
-//! - [`aggregation`]: ClusterRole aggregation as a pure function ([`aggregate`]). **The
-//!   controller that runs it against a live runtime (watching ClusterRoles, writing rules
-//!   back) is not here yet: it comes with the runtime.**
+//! - [`aggregation`]: ClusterRole aggregation as a pure function ([`aggregate`]).
+//! - `aggregation_controller` (feature `controller`, on the Kybern runtime): the
+//!   ClusterRole aggregation controller (`run`), and `feed_authorizer`, which keeps an
+//!   `RbacAuthorizer`'s index current from store watches, change by change. The evaluator
+//!   itself stays pure: only this module touches the runtime.
 //! - [`bootstrap`]: the default policy upstream ships (embedded, aggregated):
 //!   [`bootstrap::policy`].
 //! - [`escalation`]: `covers`, [`confirm_no_escalation`], and the storage checks

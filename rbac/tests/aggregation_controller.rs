@@ -81,3 +81,71 @@ async fn aggregated_roles_follow_their_selectors() {
     .unwrap();
     h.shutdown().await;
 }
+
+/// The authorizer's index follows the store: a RoleBinding created after start grants, and
+/// deleting it takes the grant away — no rebuild.
+#[tokio::test(start_paused = true)]
+async fn authorizer_index_is_watch_driven() {
+    use kybern_core::api::rbac::v1::RoleBinding;
+    use kybern_rbac::{Attributes, Authorizer, Decision, RbacAuthorizer, UserInfo};
+    use std::sync::{Arc, RwLock};
+
+    let h = Harness::new();
+    h.apply_yaml(
+        r#"
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: pod-reader, namespace: dev}
+rules:
+  - apiGroups: [""]
+    resources: [pods]
+    verbs: [get, list]
+"#,
+    )
+    .await
+    .unwrap();
+    let authz = Arc::new(RwLock::new(RbacAuthorizer::default()));
+    kybern_rbac::aggregation_controller::feed_authorizer(
+        authz.clone(),
+        h.store(),
+        h.informers(),
+        h.shutdown_signal(),
+    )
+    .await;
+    let john = UserInfo {
+        name: "john".into(),
+        ..UserInfo::default()
+    };
+    let allowed = |authz: &Arc<RwLock<RbacAuthorizer>>| {
+        let a = authz.read().unwrap();
+        let attrs = Attributes::resource(&john, "get", "", "pods").in_namespace("dev");
+        a.authorize(&attrs).decision == Decision::Allow
+    };
+    assert!(!allowed(&authz));
+    h.apply_yaml(
+        r#"
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: read-pods, namespace: dev}
+subjects: [{kind: User, name: john, apiGroup: rbac.authorization.k8s.io}]
+roleRef: {kind: Role, name: pod-reader, apiGroup: rbac.authorization.k8s.io}
+"#,
+    )
+    .await
+    .unwrap();
+    h.wait_until("john may get pods", Duration::from_secs(10), || {
+        allowed(&authz)
+    })
+    .await
+    .unwrap();
+    h.api_in::<RoleBinding>("dev")
+        .delete("read-pods", &Default::default())
+        .await
+        .unwrap();
+    h.wait_until("john may not get pods", Duration::from_secs(10), || {
+        !allowed(&authz)
+    })
+    .await
+    .unwrap();
+    h.shutdown().await;
+}
