@@ -182,12 +182,8 @@ impl StoreSource {
     }
 }
 
-fn rv_of<K: serde::Serialize>(o: &K) -> Option<String> {
-    serde_json::to_value(o)
-        .ok()?
-        .pointer("/metadata/resourceVersion")?
-        .as_str()
-        .map(str::to_owned)
+fn rv_of<K: kybern_core::Resource>(o: &K) -> Option<String> {
+    o.meta().resource_version.clone()
 }
 
 #[async_trait]
@@ -328,6 +324,7 @@ impl SchedulerBuilder {
                 config: self.config,
                 source,
                 stats: Stats::default(),
+                nominated: Mutex::new(HashMap::new()),
             }),
         })
     }
@@ -352,6 +349,8 @@ struct Inner {
     config: SchedulerConfig,
     source: Arc<dyn ClusterSource>,
     stats: Stats,
+    /// Pods nominated to nodes by preemption: node → pods (upstream's nominator).
+    nominated: Mutex<HashMap<String, Vec<Arc<PodInfo>>>>,
 }
 
 /// The scheduler. Cheap to clone.
@@ -545,6 +544,7 @@ impl Scheduler {
             }
             PodEvent::Deleted(p) => {
                 let info = Arc::new(PodInfo::new(p));
+                self.clear_nomination(info.key());
                 let in_cache = {
                     let mut cache = self.cache();
                     let had = cache.contains_pod(info.key());
@@ -683,6 +683,9 @@ impl Scheduler {
                 if st.is_success() {
                     if let Some(r) = res {
                         nominated = r.nominated_node.clone();
+                        if let Some(n) = &nominated {
+                            self.nominate(&pod, n);
+                        }
                         self.apply_preemption(&pod, r);
                     }
                 } else if !st.reasons().is_empty() {
@@ -873,10 +876,15 @@ impl Scheduler {
                 }
             }
         } else {
+            let nominated = self.nominated_for(pod);
             for i in 0..n {
                 let node = &nodes[(start + i) % n];
                 processed = i + 1;
-                let st = fw.run_filters(state, pod, node);
+                let st = if nominated.is_empty() {
+                    fw.run_filters(state, pod, node)
+                } else {
+                    filter_with_nominated(fw, state, pod, node, &nominated)
+                };
                 if st.is_success() {
                     feasible.push(node.clone());
                     if feasible.len() >= to_find {
@@ -904,6 +912,7 @@ impl Scheduler {
         node: String,
     ) -> ScheduleOutcome {
         let pod = q.pod.clone();
+        self.clear_nomination(pod.key());
         if let Err(e) = self.cache().assume_pod(pod.clone(), &node) {
             self.fail(
                 q,
@@ -1063,6 +1072,74 @@ impl Scheduler {
             }
         });
     }
+}
+
+impl Scheduler {
+    fn nominate(&self, pod: &Arc<PodInfo>, node: &str) {
+        let mut map = lock(&self.inner.nominated);
+        for list in map.values_mut() {
+            list.retain(|p| p.key() != pod.key());
+        }
+        map.entry(node.to_owned()).or_default().push(pod.clone());
+    }
+
+    fn clear_nomination(&self, key: &str) {
+        let mut map = lock(&self.inner.nominated);
+        if map.is_empty() {
+            return;
+        }
+        for list in map.values_mut() {
+            list.retain(|p| &**p.key() != key);
+        }
+        map.retain(|_, l| !l.is_empty());
+    }
+
+    /// Nominated pods (other than `pod`) with at least its priority, per node.
+    fn nominated_for(&self, pod: &PodInfo) -> HashMap<String, Vec<Arc<PodInfo>>> {
+        let map = lock(&self.inner.nominated);
+        if map.is_empty() {
+            return HashMap::new();
+        }
+        map.iter()
+            .map(|(n, l)| {
+                let l: Vec<Arc<PodInfo>> = l
+                    .iter()
+                    .filter(|p| p.key() != pod.key() && p.priority >= pod.priority)
+                    .cloned()
+                    .collect();
+                (n.clone(), l)
+            })
+            .filter(|(_, l)| !l.is_empty())
+            .collect()
+    }
+}
+
+/// Upstream's `RunFilterPluginsWithNominatedPods`: with higher-or-equal-priority pods
+/// nominated to the node added (their resources and affinity count), and without them.
+fn filter_with_nominated(
+    fw: &Framework,
+    state: &CycleState,
+    pod: &PodInfo,
+    node: &Arc<NodeInfo>,
+    nominated: &HashMap<String, Vec<Arc<PodInfo>>>,
+) -> Status {
+    let Some(extra) = nominated.get(node.name()) else {
+        return fw.run_filters(state, pod, node);
+    };
+    let mut with = (**node).clone();
+    let mut st = state.clone();
+    for p in extra {
+        with.add_pod(p.clone());
+        let s = fw.run_pre_filter_add_pod(&mut st, pod, p, &with);
+        if !s.is_success() {
+            return s;
+        }
+    }
+    let s = fw.run_filters(&st, pod, &with);
+    if !s.is_success() {
+        return s;
+    }
+    fw.run_filters(state, pod, node)
 }
 
 fn record_rejection(diagnosis: &mut Diagnosis, node: &Arc<NodeInfo>, st: Status) {
