@@ -16,10 +16,15 @@
 //! - [`Api<K>`] is typed access to any `Arc<dyn Store>`, in the shape of kube-rs's `Api<K>`.
 //! - `store::conformance` (feature `testing`) is the shared test suite every backend must pass.
 //!
+//! - [`runtime`] is the controller runtime: watchers, caches, shared informers, the work
+//!   queue, `Controller<K>`, finalizers, leader election, events, metrics, and (feature
+//!   `testing`) an in-process control plane on virtual time for tests.
+//!
 //! # What this crate does not do (yet)
-//! Informers, the work queue, the controller runtime and leader election are later work. The store applies
-//! the generic registry rules (generation, uid, finalizers, status isolation) but no per-kind
-//! validation, defaulting or admission: that belongs to an API layer above it.
+//! The store applies the generic registry rules (generation, uid, finalizers, status
+//! isolation) but no per-kind validation, defaulting or admission: that belongs to an API layer
+//! above it. Deletion has no `propagationPolicy` parameter yet (`kybern-controllers`' garbage
+//! collector provides the three policies through finalizers).
 //!
 //! **Architecture Invariant:** the store knows kinds only as [`kybern_core::ApiResource`]
 //! values; it has no per-kind code paths except the field-selector table in
