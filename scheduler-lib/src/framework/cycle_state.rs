@@ -36,6 +36,10 @@ pub struct CycleState {
     skip_filter: Vec<String>,
     /// Plugins whose PreScore returned `Skip`: their Score is not run this cycle.
     skip_score: Vec<String>,
+    /// The same as bit masks over the framework's Filter / Score plugin positions, so the
+    /// per-node loop tests a bit instead of comparing names.
+    pub(crate) skip_filter_mask: u64,
+    pub(crate) skip_score_mask: u64,
 }
 
 impl fmt::Debug for CycleState {
@@ -58,6 +62,8 @@ impl Clone for CycleState {
                 .collect(),
             skip_filter: self.skip_filter.clone(),
             skip_score: self.skip_score.clone(),
+            skip_filter_mask: self.skip_filter_mask,
+            skip_score_mask: self.skip_score_mask,
         }
     }
 }

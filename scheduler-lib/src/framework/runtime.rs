@@ -467,6 +467,11 @@ impl Framework {
             let (r, s) = p.pre_filter(state, pod, snapshot);
             if s.is_skip() {
                 state.skip_filter_of(p.name());
+                for (i, f) in self.filter.iter().enumerate().take(64) {
+                    if f.name() == p.name() {
+                        state.skip_filter_mask |= 1 << i;
+                    }
+                }
                 continue;
             }
             if !s.is_success() {
@@ -541,8 +546,9 @@ impl Framework {
     /// Runs Filter plugins on one node; the first non-success wins.
     #[inline]
     pub fn run_filters(&self, state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> Status {
-        for p in &self.filter {
-            if state.is_filter_skipped(p.name()) {
+        let mask = state.skip_filter_mask;
+        for (i, p) in self.filter.iter().enumerate() {
+            if i < 64 && mask & (1 << i) != 0 {
                 continue;
             }
             let s = p.filter(state, pod, node);
@@ -616,6 +622,11 @@ impl Framework {
             let s = p.pre_score(state, pod, nodes, snapshot);
             if s.is_skip() {
                 state.skip_score_of(p.name());
+                for (i, (sp, _)) in self.score.iter().enumerate().take(64) {
+                    if sp.name() == p.name() {
+                        state.skip_score_mask |= 1 << i;
+                    }
+                }
                 continue;
             }
             if !s.is_success() {
@@ -639,8 +650,8 @@ impl Framework {
         let mut totals = vec![0i64; nodes.len()];
         let mut per_plugin = Vec::new();
         let mut scores = vec![0i64; nodes.len()];
-        for (p, weight) in &self.score {
-            if state.is_score_skipped(p.name()) {
+        for (idx, (p, weight)) in self.score.iter().enumerate() {
+            if idx < 64 && state.skip_score_mask & (1 << idx) != 0 {
                 if breakdown {
                     per_plugin.push((p.name().to_owned(), *weight, vec![0; nodes.len()]));
                 }

@@ -52,13 +52,50 @@ impl InterPodAffinity {
     }
 }
 
-type Pair = (String, String);
+/// Pod counts per topology pair, nested (key → value → count) so lookups take `&str`s and
+/// never allocate in the per-node filter.
+#[derive(Clone, Default)]
+struct Counts(HashMap<String, HashMap<String, i64>>);
+
+impl Counts {
+    fn add(&mut self, key: &str, value: &str, delta: i64) {
+        let inner = match self.0.get_mut(key) {
+            Some(m) => m,
+            None => self.0.entry(key.to_owned()).or_default(),
+        };
+        match inner.get_mut(value) {
+            Some(c) => *c += delta,
+            None => {
+                inner.insert(value.to_owned(), delta);
+            }
+        }
+        // Zero counts are removed, as upstream's `topologyToMatchedTermCount.update`.
+        if inner.get(value) == Some(&0) {
+            inner.remove(value);
+            if inner.is_empty() {
+                self.0.remove(key);
+            }
+        }
+    }
+
+    fn get(&self, key: &str, value: &str) -> i64 {
+        self.0
+            .get(key)
+            .and_then(|m| m.get(value))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
 
 #[derive(Clone, Default)]
 struct PreFilterState {
-    existing_anti: HashMap<Pair, i64>,
-    affinity: HashMap<Pair, i64>,
-    anti: HashMap<Pair, i64>,
+    existing_anti: Counts,
+    affinity: Counts,
+    anti: Counts,
 }
 
 fn matches_all(
@@ -84,20 +121,14 @@ impl PreFilterState {
             if t.matches(incoming, incoming_ns)
                 && let Some(v) = labels.get(&t.topology_key)
             {
-                *self
-                    .existing_anti
-                    .entry((t.topology_key.clone(), v.clone()))
-                    .or_default() += delta;
+                self.existing_anti.add(&t.topology_key, v, delta);
             }
         }
         let existing_ns = ns.namespace_labels(existing.namespace());
         if matches_all(&incoming.required_affinity, existing, existing_ns) {
             for t in &incoming.required_affinity {
                 if let Some(v) = labels.get(&t.topology_key) {
-                    *self
-                        .affinity
-                        .entry((t.topology_key.clone(), v.clone()))
-                        .or_default() += delta;
+                    self.affinity.add(&t.topology_key, v, delta);
                 }
             }
         }
@@ -105,15 +136,9 @@ impl PreFilterState {
             if t.matches(existing, existing_ns)
                 && let Some(v) = labels.get(&t.topology_key)
             {
-                *self
-                    .anti
-                    .entry((t.topology_key.clone(), v.clone()))
-                    .or_default() += delta;
+                self.anti.add(&t.topology_key, v, delta);
             }
         }
-        self.existing_anti.retain(|_, v| *v != 0);
-        self.affinity.retain(|_, v| *v != 0);
-        self.anti.retain(|_, v| *v != 0);
     }
 }
 
@@ -160,9 +185,7 @@ impl PreFilterPlugin for InterPodAffinity {
                     if t.matches(pod, incoming_ns)
                         && let Some(v) = labels.get(&t.topology_key)
                     {
-                        *s.existing_anti
-                            .entry((t.topology_key.clone(), v.clone()))
-                            .or_default() += 1;
+                        s.existing_anti.add(&t.topology_key, v, 1);
                     }
                 }
             }
@@ -182,9 +205,7 @@ impl PreFilterPlugin for InterPodAffinity {
                     if matches_all(&pod.required_affinity, existing, ens) {
                         for t in &pod.required_affinity {
                             if let Some(v) = labels.get(&t.topology_key) {
-                                *s.affinity
-                                    .entry((t.topology_key.clone(), v.clone()))
-                                    .or_default() += 1;
+                                s.affinity.add(&t.topology_key, v, 1);
                             }
                         }
                     }
@@ -192,9 +213,7 @@ impl PreFilterPlugin for InterPodAffinity {
                         if t.matches(existing, ens)
                             && let Some(v) = labels.get(&t.topology_key)
                         {
-                            *s.anti
-                                .entry((t.topology_key.clone(), v.clone()))
-                                .or_default() += 1;
+                            s.anti.add(&t.topology_key, v, 1);
                         }
                     }
                 }
@@ -259,12 +278,7 @@ impl FilterPlugin for InterPodAffinity {
             for t in &pod.required_affinity {
                 match labels.get(&t.topology_key) {
                     Some(v) => {
-                        if s.affinity
-                            .get(&(t.topology_key.clone(), v.clone()))
-                            .copied()
-                            .unwrap_or(0)
-                            <= 0
-                        {
+                        if s.affinity.get(&t.topology_key, v) <= 0 {
                             pods_exist = false;
                         }
                     }
@@ -281,11 +295,7 @@ impl FilterPlugin for InterPodAffinity {
         // Required anti-affinity.
         for t in &pod.required_anti_affinity {
             if let Some(v) = labels.get(&t.topology_key)
-                && s.anti
-                    .get(&(t.topology_key.clone(), v.clone()))
-                    .copied()
-                    .unwrap_or(0)
-                    > 0
+                && s.anti.get(&t.topology_key, v) > 0
             {
                 return Status::unschedulable(ERR_REASON_ANTI_AFFINITY);
             }
@@ -293,12 +303,7 @@ impl FilterPlugin for InterPodAffinity {
         // Running pods' anti-affinity.
         if !s.existing_anti.is_empty() {
             for (k, v) in labels {
-                if s.existing_anti
-                    .get(&(k.clone(), v.clone()))
-                    .copied()
-                    .unwrap_or(0)
-                    > 0
-                {
+                if s.existing_anti.get(k, v) > 0 {
                     return Status::unschedulable(ERR_REASON_EXISTING_ANTI_AFFINITY);
                 }
             }

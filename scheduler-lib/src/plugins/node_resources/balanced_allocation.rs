@@ -83,8 +83,9 @@ impl ScorePlugin for BalancedAllocation {
                 &computed
             }
         };
-        let mut fractions = [0f64; 8];
-        let mut extra = Vec::new();
+        // Fractions without allocating for up to 8 resources (the common case is 2).
+        let mut buf = [0f64; 8];
+        let mut spill: Vec<f64> = Vec::new();
         let mut n = 0usize;
         let mut total = 0f64;
         for (r, req) in self.args.resources.iter().zip(reqs) {
@@ -94,18 +95,17 @@ impl ScorePlugin for BalancedAllocation {
             }
             let f = (requested as f64 / alloc as f64).min(1.0);
             total += f;
-            if n < fractions.len() {
-                fractions[n] = f;
+            if n < buf.len() {
+                buf[n] = f;
             } else {
-                extra.push(f);
+                if spill.is_empty() {
+                    spill.extend_from_slice(&buf);
+                }
+                spill.push(f);
             }
             n += 1;
         }
-        let all: Vec<f64> = fractions[..n.min(fractions.len())]
-            .iter()
-            .copied()
-            .chain(extra)
-            .collect();
+        let all: &[f64] = if n <= buf.len() { &buf[..n] } else { &spill };
         let std = match all.len() {
             2 => ((all[0] - all[1]) / 2.0).abs(),
             len if len > 2 => {
