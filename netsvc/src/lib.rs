@@ -16,6 +16,15 @@
 //!
 //! The controllers here are level-triggered functions (`desired state from observed state`)
 //! plus a simple watch loop; they are meant to run under the controller runtime when it lands.
+//!
+//! # Not done yet
+//! - Running on `Controller<K>` (the runtime is not on main): today
+//!   [`endpointslice::controller::EndpointSliceController::run`] is a plain watch loop that
+//!   re-syncs every Service of a namespace on any Pod event.
+//! - An incremental (O(one slice)) path for a single pod change: the reconcile recomputes the
+//!   desired endpoints of every pod (it writes only the changed slice).
+//! - UDP/SCTP proxying (the proxy carries TCP only); `Auto` topology hints are simplified to
+//!   own-zone hints (see [`endpointslice::desired::wants_zone_hints`]).
 
 pub mod alloc;
 pub mod dns;

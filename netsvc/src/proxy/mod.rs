@@ -13,7 +13,7 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use kybern_core::api::core::v1::Service;
-use tokio::io::copy_bidirectional;
+use tokio::io::copy_bidirectional_with_sizes;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
@@ -25,6 +25,9 @@ use crate::resolver::{ServiceResolver, TrafficSource};
 pub const CONNECT_ATTEMPTS: usize = 3;
 /// How long one backend connect may take.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Copy buffer per direction (64 KiB: large transfers need few syscalls per byte).
+pub const COPY_BUFFER: usize = 64 * 1024;
 
 /// One listening port of the proxy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -232,7 +235,13 @@ async fn forward(mut client: TcpStream, peer: SocketAddr, port: ProxyPort, share
                 let _ = backend.set_nodelay(true);
                 let _ = client.set_nodelay(true);
                 shared.stats.forwarded.fetch_add(1, Ordering::Relaxed);
-                let _ = copy_bidirectional(&mut client, &mut backend).await;
+                let _ = copy_bidirectional_with_sizes(
+                    &mut client,
+                    &mut backend,
+                    COPY_BUFFER,
+                    COPY_BUFFER,
+                )
+                .await;
                 drop(pick);
                 return;
             }

@@ -95,7 +95,7 @@ impl Drop for Pick {
 #[derive(Debug)]
 pub struct ServiceResolver {
     key: String,
-    ports: HashMap<(i32, String), PortBackends>,
+    ports: Vec<((i32, String), PortBackends)>,
     picker: Arc<dyn Picker>,
     affinity: Option<Arc<AffinityTable>>,
 }
@@ -131,7 +131,8 @@ impl ServiceResolver {
         let counters: HashMap<SocketAddr, Arc<AtomicUsize>> = previous
             .map(|p| {
                 p.ports
-                    .values()
+                    .iter()
+                    .map(|(_, b)| b)
                     .flat_map(|b| b.internal.iter().chain(&b.external))
                     .map(|b| (b.addr, b.active.clone()))
                     .collect()
@@ -152,7 +153,7 @@ impl ServiceResolver {
         });
         let internal_local = spec.internal_traffic_policy.as_deref() == Some("Local");
         let external_local = spec.external_traffic_policy.as_deref() == Some("Local");
-        let mut ports = HashMap::new();
+        let mut ports = Vec::new();
         for sp in &spec.ports {
             let protocol = service_port_protocol(sp).to_owned();
             let name = sp.name.clone().unwrap_or_default();
@@ -208,7 +209,7 @@ impl ServiceResolver {
                 },
                 external: if external_local { local } else { cluster },
             };
-            ports.insert((sp.port, protocol), entry);
+            ports.push(((sp.port, protocol), entry));
         }
         Self {
             key,
@@ -220,8 +221,7 @@ impl ServiceResolver {
 
     /// The eligible backends of a service port for a traffic source.
     pub fn backends(&self, port: i32, protocol: &str, source: TrafficSource) -> &[Arc<Backend>] {
-        self.ports
-            .get(&(port, protocol.to_owned()))
+        self.port(port, protocol)
             .map(|b| match source {
                 TrafficSource::Internal => b.internal.as_slice(),
                 TrafficSource::External => b.external.as_slice(),
@@ -257,8 +257,7 @@ impl ServiceResolver {
         exclude: &[SocketAddr],
     ) -> Result<Pick, ResolveError> {
         let entry = self
-            .ports
-            .get(&(port, protocol.to_owned()))
+            .port(port, protocol)
             .ok_or_else(|| ResolveError::NoSuchPort {
                 service: self.key.clone(),
                 port,
@@ -308,6 +307,13 @@ impl ServiceResolver {
             addr: chosen.addr,
             counter: chosen.active.clone(),
         })
+    }
+
+    fn port(&self, port: i32, protocol: &str) -> Option<&PortBackends> {
+        self.ports
+            .iter()
+            .find(|((p, proto), _)| *p == port && proto == protocol)
+            .map(|(_, b)| b)
     }
 
     /// The picker in use.
