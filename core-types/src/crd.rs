@@ -187,7 +187,7 @@ macro_rules! custom_resource {
             impl<'de> ::serde::Deserialize<'de> for $name {
                 fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::core::result::Result<Self, D::Error> {
                     let w = Wire::deserialize(d)?;
-                    $crate::crd::check_type_fields::<$name, D::Error>(w.api_version.as_deref(), w.kind.as_deref())?;
+                    $crate::api::wire::check_type_meta::<$name, D::Error>(w.api_version.as_deref(), w.kind.as_deref())?;
                     ::core::result::Result::Ok($name {
                         metadata: w.metadata,
                         spec: w.spec,
@@ -232,27 +232,4 @@ macro_rules! custom_resource {
     };
     (@has_status $status:ty) => { true };
     (@has_status) => { false };
-}
-
-/// Checks `apiVersion`/`kind` read from the wire against a typed kind (absent is accepted).
-///
-/// # Errors
-/// A serde error naming what was expected and what was found.
-pub fn check_type_fields<K: TypedResource, E: serde::de::Error>(
-    api_version: Option<&str>,
-    kind: Option<&str>,
-) -> Result<(), E> {
-    let av_ok = api_version.is_none_or(|a| a == K::API_VERSION);
-    let kind_ok = kind.is_none_or(|k| k == K::KIND);
-    if av_ok && kind_ok {
-        Ok(())
-    } else {
-        Err(E::custom(format!(
-            "expected apiVersion {:?} and kind {:?}, got apiVersion {:?} and kind {:?}",
-            K::API_VERSION,
-            K::KIND,
-            api_version.unwrap_or(""),
-            kind.unwrap_or("")
-        )))
-    }
 }
