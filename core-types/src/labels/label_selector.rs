@@ -8,7 +8,7 @@ use crate::api::meta::v1::{LabelSelector, LabelSelectorRequirement};
 use crate::validation::field::{ErrorList, FieldError, FieldPath};
 
 use super::selector::{Operator, Requirement, RequirementError, Selector};
-use super::validate;
+use crate::validation::names;
 
 /// Why a `LabelSelector` could not be converted.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
@@ -150,7 +150,7 @@ pub fn validate_label_selector(
     let labels_path = path.child("matchLabels");
     for (k, v) in &ps.match_labels {
         push_label_name_errors(k, &labels_path, &mut errs);
-        for msg in validate::label_value_errors(v) {
+        for msg in names::is_valid_label_value(v) {
             errs.push(FieldError::invalid(&labels_path, v.as_str(), msg));
         }
     }
@@ -199,7 +199,7 @@ pub fn validate_label_selector_requirement(
     push_label_name_errors(&req.key, &path.child("key"), &mut errs);
     if !opts.allow_invalid_label_value_in_selector {
         for (i, v) in req.values.iter().enumerate() {
-            for msg in validate::label_value_errors(v) {
+            for msg in names::is_valid_label_value(v) {
                 errs.push(FieldError::invalid(&values_path.index(i), v.as_str(), msg));
             }
         }
@@ -209,7 +209,7 @@ pub fn validate_label_selector_requirement(
 
 /// Upstream's `ValidateLabelName`: one `Invalid value` per qualified-name problem.
 fn push_label_name_errors(name: &str, path: &FieldPath, errs: &mut ErrorList) {
-    for msg in validate::qualified_name_errors(name) {
+    for msg in names::is_qualified_name(name) {
         errs.push(FieldError::invalid(path, name, msg));
     }
 }

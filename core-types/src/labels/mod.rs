@@ -17,7 +17,6 @@ mod label_selector;
 mod parse;
 mod selector;
 mod set;
-mod validate;
 
 pub use label_selector::{
     LabelSelectorError, LabelSelectorValidationOptions, format_label_selector,

@@ -6,8 +6,9 @@ use std::hash::BuildHasher;
 
 use crate::validation::field::FieldPath;
 
+use super::keycmp;
 use super::selector::{Operator, Requirement, RequirementError, Selector};
-use super::{keycmp, validate};
+use crate::validation::names;
 
 /// A label set as stored on objects (`metadata.labels`), upstream's `labels.Set`.
 pub type Set = BTreeMap<String, String>;
@@ -250,7 +251,7 @@ pub(crate) fn validate_key(
     key: &str,
     path: &FieldPath,
 ) -> Option<crate::validation::field::FieldError> {
-    let errs = validate::qualified_name_errors(key);
+    let errs = names::is_qualified_name(key);
     (!errs.is_empty())
         .then(|| crate::validation::field::FieldError::invalid(path, key, errs.join("; ")))
 }
@@ -262,7 +263,7 @@ pub(crate) fn validate_value(
     value: &str,
     path: &FieldPath,
 ) -> Option<crate::validation::field::FieldError> {
-    let errs = validate::label_value_errors(value);
+    let errs = names::is_valid_label_value(value);
     (!errs.is_empty()).then(|| {
         crate::validation::field::FieldError::invalid(&path.key(key), value, errs.join("; "))
     })
