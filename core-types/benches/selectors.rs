@@ -55,6 +55,15 @@ fn label_selectors(c: &mut Criterion) {
     c.bench_function("calibration_btreemap_get_tier_of_10", |b| {
         b.iter(|| black_box(&hit).get(black_box("tier")).is_some())
     });
+    c.bench_function("calibration_btreemap_iter_10", |b| {
+        b.iter(|| {
+            let mut n = 0u32;
+            for (k, _) in black_box(&hit).iter() {
+                n += u32::from(k.as_bytes()[0]);
+            }
+            n
+        })
+    });
     let hash: HashMap<String, String> = hit.clone().into_iter().collect();
     c.bench_function("label_match_hashmap_10_labels_hit", |b| {
         b.iter(|| black_box(&sel).matches(black_box(&hash)))

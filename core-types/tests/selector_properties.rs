@@ -46,7 +46,55 @@ fn requirement() -> impl Strategy<Value = Requirement> {
         })
 }
 
+/// Requirements on keys drawn mostly from `keys` (so they hit), with random operators/values.
+fn requirements_on(keys: Vec<String>) -> impl Strategy<Value = Vec<Requirement>> {
+    let key = if keys.is_empty() {
+        label_key().boxed()
+    } else {
+        prop_oneof![3 => prop::sample::select(keys), 1 => label_key()].boxed()
+    };
+    let value = prop_oneof![label_value(), Just("v".to_owned())];
+    prop::collection::vec(
+        (key, prop::sample::select(Operator::ALL.to_vec()), value),
+        0..6,
+    )
+    .prop_map(|reqs| {
+        reqs.into_iter()
+            .map(|(key, op, v)| {
+                let values = match op {
+                    Operator::Exists | Operator::DoesNotExist => vec![],
+                    Operator::GreaterThan | Operator::LessThan => vec!["5".to_owned()],
+                    _ => vec![v],
+                };
+                Requirement::new(key, op, values).unwrap()
+            })
+            .collect()
+    })
+}
+
+fn labels_and_requirements() -> impl Strategy<Value = (BTreeMap<String, String>, Vec<Requirement>)>
+{
+    let value = prop_oneof![label_value(), Just("v".to_owned()), Just("7".to_owned())];
+    prop::collection::btree_map(label_key(), value, 0..12).prop_flat_map(|labels| {
+        let keys: Vec<String> = labels.keys().cloned().collect();
+        (Just(labels), requirements_on(keys))
+    })
+}
+
 proptest! {
+    /// The `BTreeMap` two-ended merged walk answers exactly as one lookup per requirement, for
+    /// sorted requirements (through `Selector`) and unsorted ones (straight to `matches_all`).
+    #[test]
+    fn btreemap_walk_agrees_with_lookups((labels, reqs) in labels_and_requirements()) {
+        use kybern_core::labels::Labels;
+        let want = reqs.iter().all(|r| r.matches_value(labels.get(r.key()).map(String::as_str)));
+        prop_assert_eq!(labels.matches_all(&reqs), want);
+        let sel = Selector::from_requirements(reqs);
+        let sorted = sel.requirements().unwrap();
+        let want = sorted.iter().all(|r| r.matches_value(labels.get(r.key()).map(String::as_str)));
+        prop_assert_eq!(sel.matches(&labels), want);
+    }
+
     #[test]
     fn label_parser_never_panics(s in "\\PC*") {
         let _ = Selector::parse(&s);
@@ -102,5 +150,42 @@ proptest! {
     #[test]
     fn escape_round_trips(s in "\\PC*") {
         prop_assert_eq!(fields::unescape_value(&fields::escape_value(&s)).unwrap(), s);
+    }
+}
+
+/// Edge cases of the two-ended `BTreeMap` walk, each checked against one lookup per
+/// requirement: the entry the forward walk stopped on is the one the backward walk needs, the
+/// walks meet in the middle, one side only, empty maps and keys, repeated keys.
+#[test]
+fn btreemap_walk_edge_cases() {
+    let cases: &[(&[(&str, &str)], &str)] = &[
+        (&[("n", "v")], "!b,n=v"),
+        (&[("n", "v")], "b!=x,n"),
+        (&[("c", "1"), ("n", "v")], "c=1,n=v"),
+        (&[("c", "1"), ("n", "v"), ("z", "2")], "c,!d,n=v,z in (2)"),
+        (&[("a", "1"), ("b", "2"), ("y", "3"), ("z", "4")], "b=2,y=3"),
+        (&[("a", "1"), ("b", "2"), ("y", "3"), ("z", "4")], "a,b,y,z"),
+        (&[("a", "1"), ("b", "2"), ("y", "3"), ("z", "4")], "!c,!x"),
+        (&[("x", "1"), ("y", "2")], "a!=1,x=1,y=2"),
+        (&[("x", "1"), ("y", "2")], "!m,y"),
+        (&[("a", "1"), ("b", "2")], "b=2,z!=3"),
+        (&[("a", "1"), ("b", "2")], "b=2,z"),
+        (&[], "!a,!z"),
+        (&[], "z"),
+        (&[("m", "1"), ("n", "2")], "m=1,m!=2,n=2,n in (2,3)"),
+        (&[("app", "web"), ("tier", "frontend")], "app=web,tier in (frontend),env!=prod"),
+    ];
+    for (labels, selector) in cases {
+        let map: BTreeMap<String, String> = labels
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        let sel = Selector::parse(selector).unwrap();
+        let want = sel
+            .requirements()
+            .unwrap()
+            .iter()
+            .all(|r| r.matches_value(map.get(r.key()).map(String::as_str)));
+        assert_eq!(sel.matches(&map), want, "{selector:?} against {labels:?}");
     }
 }

@@ -143,17 +143,11 @@ pub fn validate_label_selector(
     opts: LabelSelectorValidationOptions,
     path: &FieldPath,
 ) -> ErrorList {
-    let mut errs = ErrorList::new();
     let Some(ps) = selector else {
-        return errs;
+        return ErrorList::new();
     };
-    let labels_path = path.child("matchLabels");
-    for (k, v) in &ps.match_labels {
-        push_label_name_errors(k, &labels_path, &mut errs);
-        for msg in names::is_valid_label_value(v) {
-            errs.push(FieldError::invalid(&labels_path, v.as_str(), msg));
-        }
-    }
+    let mut errs =
+        crate::validation::meta::validate_labels(&ps.match_labels, &path.child("matchLabels"));
     let exprs_path = path.child("matchExpressions");
     for (i, expr) in ps.match_expressions.iter().enumerate() {
         errs.extend(validate_label_selector_requirement(
@@ -196,7 +190,10 @@ pub fn validate_label_selector_requirement(
             "not a valid selector operator",
         )),
     }
-    push_label_name_errors(&req.key, &path.child("key"), &mut errs);
+    errs.extend(crate::validation::meta::validate_label_name(
+        &req.key,
+        &path.child("key"),
+    ));
     if !opts.allow_invalid_label_value_in_selector {
         for (i, v) in req.values.iter().enumerate() {
             for msg in names::is_valid_label_value(v) {
@@ -205,13 +202,6 @@ pub fn validate_label_selector_requirement(
         }
     }
     errs
-}
-
-/// Upstream's `ValidateLabelName`: one `Invalid value` per qualified-name problem.
-fn push_label_name_errors(name: &str, path: &FieldPath, errs: &mut ErrorList) {
-    for msg in names::is_qualified_name(name) {
-        errs.push(FieldError::invalid(path, name, msg));
-    }
 }
 
 impl LabelSelector {

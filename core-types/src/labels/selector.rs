@@ -414,7 +414,7 @@ impl Selector {
     /// `false` for `nothing`). Never allocates.
     #[inline]
     pub fn matches<L: Labels + ?Sized>(&self, labels: &L) -> bool {
-        !self.nothing && labels.matches_all(&self.requirements)
+        !self.nothing && labels.matches_all_sorted(&self.requirements)
     }
 
     /// Upstream's `Empty()`: `true` when the selector does not restrict anything

@@ -27,15 +27,23 @@ pub trait Labels {
         self.get_label(key).is_some()
     }
 
-    /// Whether every requirement matches these labels. [`Selector::matches`] calls this with
-    /// its requirements (sorted by key), so containers can override it with a faster strategy:
-    /// the `BTreeMap` implementation walks the map and the requirements in one merged pass.
-    /// Any override must give the same answer as the default for requirements in any order.
+    /// Whether every requirement matches these labels, for requirements in any order.
+    /// Containers may override it with a faster strategy; any override must give the same
+    /// answer as this default.
     #[inline]
     fn matches_all(&self, requirements: &[Requirement]) -> bool {
         requirements
             .iter()
             .all(|r| r.matches_value(self.get_label(r.key())))
+    }
+
+    /// Like [`Labels::matches_all`] for requirements already sorted by key (byte order), which
+    /// [`Selector::matches`] guarantees; the `BTreeMap` implementation walks the map and the
+    /// requirements in one merged pass. Callers must pass sorted requirements; an override
+    /// must give the same answer as [`Labels::matches_all`] for them.
+    #[inline]
+    fn matches_all_sorted(&self, requirements: &[Requirement]) -> bool {
+        self.matches_all(requirements)
     }
 }
 
@@ -49,6 +57,11 @@ impl<L: Labels + ?Sized> Labels for &L {
     fn matches_all(&self, requirements: &[Requirement]) -> bool {
         (**self).matches_all(requirements)
     }
+
+    #[inline]
+    fn matches_all_sorted(&self, requirements: &[Requirement]) -> bool {
+        (**self).matches_all_sorted(requirements)
+    }
 }
 
 impl Labels for BTreeMap<String, String> {
@@ -57,28 +70,66 @@ impl Labels for BTreeMap<String, String> {
         self.get(key).map(String::as_str)
     }
 
-    /// One merged pass over the sorted map and the requirements; a requirement out of key order
-    /// falls back to a lookup, so the answer never depends on the order.
+    /// Checks the order, then walks as [`Labels::matches_all_sorted`]; requirements out of key
+    /// order fall back to one lookup each, so the answer never depends on the order.
     #[inline]
     fn matches_all(&self, requirements: &[Requirement]) -> bool {
+        if requirements.is_sorted_by(|a, b| keycmp::cmp(a.key(), b.key()) != Ordering::Greater) {
+            self.matches_all_sorted(requirements)
+        } else {
+            requirements
+                .iter()
+                .all(|r| r.matches_value(self.get_label(r.key())))
+        }
+    }
+
+    /// A merged walk over the sorted map and the key-sorted requirements from both ends:
+    /// requirements whose keys start with a byte up to `m` are found walking forward from the
+    /// first entry, the rest walking backward from the last, so no entry is visited twice and a
+    /// key near either end of the map costs a step or two (iterating a `BTreeMap` is what
+    /// dominates a match). The split byte only affects cost, never the answer.
+    #[inline]
+    fn matches_all_sorted(&self, requirements: &[Requirement]) -> bool {
+        const FORWARD_UP_TO: u8 = b'm';
         let mut entries = self.iter();
-        let mut current = entries.next();
-        let mut previous: &str = "";
-        for r in requirements {
+        // The entry each walk holds but has not passed yet; the iterator between them is
+        // shared, so the walks never visit an entry twice.
+        let mut front = entries.next();
+        let mut split = requirements.len();
+        for (i, r) in requirements.iter().enumerate() {
             let key = r.key();
-            let value = if keycmp::cmp(key, previous) == Ordering::Less {
-                self.get_label(key)
-            } else {
-                previous = key;
-                loop {
-                    match current {
-                        Some((k, v)) => match keycmp::cmp(k, key) {
-                            Ordering::Less => current = entries.next(),
-                            Ordering::Equal => break Some(v.as_str()),
-                            Ordering::Greater => break None,
-                        },
-                        None => break None,
-                    }
+            if key.as_bytes().first().is_some_and(|&b| b > FORWARD_UP_TO) {
+                split = i;
+                break;
+            }
+            let value = loop {
+                match front {
+                    Some((k, v)) => match keycmp::cmp(k, key) {
+                        Ordering::Less => front = entries.next(),
+                        Ordering::Equal => break Some(v.as_str()),
+                        Ordering::Greater => break None,
+                    },
+                    None => break None,
+                }
+            };
+            if !r.matches_value(value) {
+                return false;
+            }
+        }
+        let Some(backward) = requirements.get(split..).filter(|b| !b.is_empty()) else {
+            return true;
+        };
+        let mut back = entries.next_back().or_else(|| front.take());
+        for r in backward.iter().rev() {
+            let key = r.key();
+            let value = loop {
+                match back {
+                    Some((k, v)) => match keycmp::cmp(k, key) {
+                        Ordering::Greater => back = entries.next_back().or_else(|| front.take()),
+                        Ordering::Equal => break Some(v.as_str()),
+                        Ordering::Less => break None,
+                    },
+                    None => break None,
                 }
             };
             if !r.matches_value(value) {

@@ -3,58 +3,23 @@
 
 use std::collections::BTreeMap;
 
-use super::field::{ErrorList, FieldError, FieldPath};
-use super::meta::{validate_label_name, validate_labels};
-use super::names::is_valid_label_value;
+use super::field::{ErrorList, FieldPath};
 use crate::api::meta::v1::{LabelSelector, LabelSelectorRequirement};
+use crate::labels;
 
-/// Upstream's `ValidateLabelSelectorRequirement` (label values checked strictly).
+/// Upstream's `ValidateLabelSelectorRequirement` with label values checked strictly; see
+/// [`crate::labels::validate_label_selector_requirement`] for the options.
 pub fn validate_label_selector_requirement(
     req: &LabelSelectorRequirement,
     path: &FieldPath,
 ) -> ErrorList {
-    let mut errs = ErrorList::new();
-    match req.operator.as_str() {
-        "In" | "NotIn" => {
-            if req.values.is_empty() {
-                errs.push(FieldError::required(
-                    &path.child("values"),
-                    "must be specified when `operator` is 'In' or 'NotIn'",
-                ));
-            }
-        }
-        "Exists" | "DoesNotExist" => {
-            if !req.values.is_empty() {
-                errs.push(FieldError::forbidden(
-                    &path.child("values"),
-                    "may not be specified when `operator` is 'Exists' or 'DoesNotExist'",
-                ));
-            }
-        }
-        other => errs.push(FieldError::invalid(
-            &path.child("operator"),
-            other,
-            "not a valid selector operator",
-        )),
-    }
-    errs.extend(validate_label_name(&req.key, &path.child("key")));
-    let values = path.child("values");
-    for (i, v) in req.values.iter().enumerate() {
-        for m in is_valid_label_value(v) {
-            errs.push(FieldError::invalid(&values.index(i), v.as_str(), m));
-        }
-    }
-    errs
+    labels::validate_label_selector_requirement(req, Default::default(), path)
 }
 
-/// Upstream's `ValidateLabelSelector`: matchLabels as labels, each matchExpression valid.
+/// Upstream's `ValidateLabelSelector` for a present selector, label values checked strictly;
+/// see [`crate::labels::validate_label_selector`] for the options.
 pub fn validate_label_selector(sel: &LabelSelector, path: &FieldPath) -> ErrorList {
-    let mut errs = validate_labels(&sel.match_labels, &path.child("matchLabels"));
-    let exprs = path.child("matchExpressions");
-    for (i, r) in sel.match_expressions.iter().enumerate() {
-        errs.extend(validate_label_selector_requirement(r, &exprs.index(i)));
-    }
-    errs
+    labels::validate_label_selector(Some(sel), Default::default(), path)
 }
 
 /// Whether a selector has no requirements (and so matches everything).
