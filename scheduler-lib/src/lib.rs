@@ -56,7 +56,7 @@ pub use scheduler::{
     ASSUMED_CLEANUP_PERIOD, ScheduleOutcome, Scheduler, SchedulerBuilder, SchedulerConfig,
     SchedulerHandle, num_feasible_nodes_to_find,
 };
-pub use source::{ClusterSource, InformerSource, PodEvent, StoreSource};
+pub use source::{ClusterSource, InformerSource, Listed, PodEvent, StoreSource};
 
 /// The scheduler name pods get when `spec.schedulerName` is unset.
 pub const DEFAULT_SCHEDULER_NAME: &str = "default-scheduler";

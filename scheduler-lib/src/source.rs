@@ -15,6 +15,30 @@ use kybern_reconciler::{Api, ListParams, Store, WatchEvent, WatchParams};
 
 use crate::error::Error;
 
+/// Implements [`ClusterSource`] for a type through one generic per-kind method.
+macro_rules! cluster_source_via {
+    ($ty:ty, $method:ident) => {
+        #[async_trait]
+        impl ClusterSource for $ty {
+            async fn pods(&self) -> Result<Listed<Pod>, Error> {
+                self.$method::<Pod>().await
+            }
+            async fn nodes(&self) -> Result<Listed<Node>, Error> {
+                self.$method::<Node>().await
+            }
+            async fn pdbs(&self) -> Result<Listed<PodDisruptionBudget>, Error> {
+                self.$method::<PodDisruptionBudget>().await
+            }
+            async fn namespaces(&self) -> Result<Listed<Namespace>, Error> {
+                self.$method::<Namespace>().await
+            }
+        }
+    };
+}
+
+/// What a [`ClusterSource`] answers per kind: the current objects, then their changes.
+pub type Listed<K> = (Vec<Arc<K>>, BoxStream<'static, PodEvent<K>>);
+
 /// A pod event from a [`ClusterSource`].
 #[derive(Clone, Debug)]
 pub enum PodEvent<T> {
@@ -32,25 +56,15 @@ pub enum PodEvent<T> {
 #[async_trait]
 pub trait ClusterSource: Send + Sync + 'static {
     /// Pods: the current ones, then changes.
-    async fn pods(&self) -> Result<(Vec<Arc<Pod>>, BoxStream<'static, PodEvent<Pod>>), Error>;
+    async fn pods(&self) -> Result<Listed<Pod>, Error>;
     /// Nodes: the current ones, then changes.
-    async fn nodes(&self) -> Result<(Vec<Arc<Node>>, BoxStream<'static, PodEvent<Node>>), Error>;
+    async fn nodes(&self) -> Result<Listed<Node>, Error>;
     /// PodDisruptionBudgets (for preemption): the current ones, then changes.
-    async fn pdbs(
-        &self,
-    ) -> Result<
-        (
-            Vec<Arc<PodDisruptionBudget>>,
-            BoxStream<'static, PodEvent<PodDisruptionBudget>>,
-        ),
-        Error,
-    >;
+    async fn pdbs(&self) -> Result<Listed<PodDisruptionBudget>, Error>;
     /// Namespaces (their labels feed InterPodAffinity's `namespaceSelector`): the current
     /// ones, then changes. The default has none (terms with a namespace selector then match
     /// only namespaces listed by name, or every namespace for an empty selector).
-    async fn namespaces(
-        &self,
-    ) -> Result<(Vec<Arc<Namespace>>, BoxStream<'static, PodEvent<Namespace>>), Error> {
+    async fn namespaces(&self) -> Result<Listed<Namespace>, Error> {
         Ok((Vec::new(), futures::stream::empty().boxed()))
     }
 }
@@ -70,7 +84,7 @@ impl StoreSource {
         StoreSource { store }
     }
 
-    async fn list_watch<K>(&self) -> Result<(Vec<Arc<K>>, BoxStream<'static, PodEvent<K>>), Error>
+    async fn list_watch<K>(&self) -> Result<Listed<K>, Error>
     where
         K: Object + kybern_core::Resource<DynamicType = ()>,
     {
@@ -131,31 +145,7 @@ fn rv_of<K: kybern_core::Resource>(o: &K) -> Option<String> {
     o.meta().resource_version.clone()
 }
 
-#[async_trait]
-impl ClusterSource for StoreSource {
-    async fn pods(&self) -> Result<(Vec<Arc<Pod>>, BoxStream<'static, PodEvent<Pod>>), Error> {
-        self.list_watch::<Pod>().await
-    }
-    async fn nodes(&self) -> Result<(Vec<Arc<Node>>, BoxStream<'static, PodEvent<Node>>), Error> {
-        self.list_watch::<Node>().await
-    }
-    async fn pdbs(
-        &self,
-    ) -> Result<
-        (
-            Vec<Arc<PodDisruptionBudget>>,
-            BoxStream<'static, PodEvent<PodDisruptionBudget>>,
-        ),
-        Error,
-    > {
-        self.list_watch::<PodDisruptionBudget>().await
-    }
-    async fn namespaces(
-        &self,
-    ) -> Result<(Vec<Arc<Namespace>>, BoxStream<'static, PodEvent<Namespace>>), Error> {
-        self.list_watch::<Namespace>().await
-    }
-}
+cluster_source_via!(StoreSource, list_watch);
 
 /// A [`ClusterSource`] over the runtime's [`SharedInformers`]: one informer per kind (shared
 /// with any controller of the process watching the same way), whose reflector re-lists after
@@ -180,7 +170,7 @@ impl InformerSource {
 
     /// Waits for the kind's informer to be synced, subscribes, and splits what is already
     /// cached (the initial list) from the changes that follow.
-    async fn subscribe<K>(&self) -> Result<(Vec<Arc<K>>, BoxStream<'static, PodEvent<K>>), Error>
+    async fn subscribe<K>(&self) -> Result<Listed<K>, Error>
     where
         K: Object + kybern_core::Resource<DynamicType = ()>,
     {
@@ -215,28 +205,4 @@ fn to_event<K>(change: Change<K>) -> PodEvent<K> {
     }
 }
 
-#[async_trait]
-impl ClusterSource for InformerSource {
-    async fn pods(&self) -> Result<(Vec<Arc<Pod>>, BoxStream<'static, PodEvent<Pod>>), Error> {
-        self.subscribe::<Pod>().await
-    }
-    async fn nodes(&self) -> Result<(Vec<Arc<Node>>, BoxStream<'static, PodEvent<Node>>), Error> {
-        self.subscribe::<Node>().await
-    }
-    async fn pdbs(
-        &self,
-    ) -> Result<
-        (
-            Vec<Arc<PodDisruptionBudget>>,
-            BoxStream<'static, PodEvent<PodDisruptionBudget>>,
-        ),
-        Error,
-    > {
-        self.subscribe::<PodDisruptionBudget>().await
-    }
-    async fn namespaces(
-        &self,
-    ) -> Result<(Vec<Arc<Namespace>>, BoxStream<'static, PodEvent<Namespace>>), Error> {
-        self.subscribe::<Namespace>().await
-    }
-}
+cluster_source_via!(InformerSource, subscribe);

@@ -164,16 +164,7 @@ async fn event_during_the_cycle_sends_the_pod_to_backoff() {
     );
     let mut p = q.pop(t0).unwrap();
     // While the pod is in flight, a big node arrives.
-    q.on_event(
-        ClusterEvent::new(EventResource::Node, ActionType::ADD),
-        EventObjects {
-            old: None,
-            new: Some(EventObject::Node(Arc::new(
-                NodeBuilder::new("n", "16", "4Gi").build(),
-            ))),
-        },
-        t0,
-    );
+    big_node_added(&mut q, t0);
     p.unschedulable_plugins = vec!["NodeResourcesFit".into()];
     q.add_unschedulable(p, t0);
     assert_eq!(q.location("p"), Some(QueueLocation::Backoff));
@@ -197,6 +188,20 @@ async fn async_pop_waits_for_backoff_on_paused_time() {
     assert!(
         waited >= Duration::from_secs(1) && waited < Duration::from_millis(1100),
         "{waited:?}"
+    );
+}
+
+/// A 16-cpu node is added (NodeResourcesFit's hint queues pods it fits).
+fn big_node_added(q: &mut SchedulingQueue, now: Instant) {
+    q.on_event(
+        ClusterEvent::new(EventResource::Node, ActionType::ADD),
+        EventObjects {
+            old: None,
+            new: Some(EventObject::Node(Arc::new(
+                NodeBuilder::new("n", "16", "4Gi").build(),
+            ))),
+        },
+        now,
     );
 }
 
@@ -226,16 +231,7 @@ async fn pop_from_backoff_when_active_is_empty() {
             vec![]
         };
         // A helpful event arrived while in flight: the pod goes to backoffQ.
-        q.on_event(
-            ClusterEvent::new(EventResource::Node, ActionType::ADD),
-            EventObjects {
-                old: None,
-                new: Some(EventObject::Node(Arc::new(
-                    NodeBuilder::new("n", "16", "4Gi").build(),
-                ))),
-            },
-            t0,
-        );
+        big_node_added(&mut q, t0);
         q.add_unschedulable(p, t0);
         assert_eq!(q.location("p"), Some(QueueLocation::Backoff));
         let early = q.pop(t0 + Duration::from_millis(10));
@@ -261,16 +257,7 @@ async fn active_pods_come_before_backing_off_pods() {
     q.add(info(PodBuilder::new("d", "a").build(), "a"), t0);
     let mut a = q.pop(t0).unwrap();
     a.unschedulable_plugins = vec!["NodeResourcesFit".into()];
-    q.on_event(
-        ClusterEvent::new(EventResource::Node, ActionType::ADD),
-        EventObjects {
-            old: None,
-            new: Some(EventObject::Node(Arc::new(
-                NodeBuilder::new("n", "16", "4Gi").build(),
-            ))),
-        },
-        t0,
-    );
+    big_node_added(&mut q, t0);
     q.add_unschedulable(a, t0);
     q.add(info(PodBuilder::new("d", "b").build(), "b"), t0);
     let order: Vec<String> = std::iter::from_fn(|| q.pop(t0).map(|p| p.pod.name().to_owned()))

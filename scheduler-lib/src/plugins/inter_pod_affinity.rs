@@ -351,9 +351,14 @@ impl FilterPlugin for InterPodAffinity {
                 continue;
             };
             let violated = if *is_lazy {
-                node.pods()
-                    .iter()
-                    .any(|p| t.matches(p, ctx.snapshot_namespaces.get(p.namespace())))
+                node.pods().iter().any(|p| {
+                    // Namespace labels matter only to a namespace selector.
+                    let ns = t
+                        .namespace_selector
+                        .as_ref()
+                        .and_then(|_| ctx.snapshot_namespaces.get(p.namespace()));
+                    t.matches(p, ns)
+                })
             } else {
                 s.anti.get(&t.topology_key, v) > 0
             };
@@ -364,9 +369,12 @@ impl FilterPlugin for InterPodAffinity {
         // Running pods' anti-affinity: node-local terms on the node itself, the others
         // through the counts.
         if ctx.lazy.existing && !node.pods_with_required_anti_affinity().is_empty() {
-            let ns = ctx.snapshot_namespaces.get(pod.namespace());
+            let mut ns = None;
             for p in node.pods_with_required_anti_affinity() {
                 for t in &p.required_anti_affinity {
+                    if t.namespace_selector.is_some() && ns.is_none() {
+                        ns = ctx.snapshot_namespaces.get(pod.namespace());
+                    }
                     if ctx.lazy.domains.is_node_local(&t.topology_key)
                         && labels.contains_key(&t.topology_key)
                         && t.matches(pod, ns)

@@ -222,17 +222,89 @@ struct PreFilterState {
     constraints: Vec<Constraint>,
     /// Per constraint: domain value → matching pods.
     counts: Vec<HashMap<String, i64>>,
-    /// Per constraint: the minimum over domains.
-    min: Vec<i64>,
+    /// Per constraint: whether the incoming pod matches its own selector (0 or 1).
+    self_match: Vec<i64>,
+    /// Per constraint: which domains the pod may join, precomputed from the counts so
+    /// Filter does one lookup per node.
+    verdicts: Vec<Verdicts>,
     required: RequiredNodeAffinity,
 }
 
+/// Per domain value: whether placing the pod there keeps the skew within `maxSkew`.
+#[derive(Clone)]
+enum Verdicts {
+    /// Few domains (zones): a linear scan beats hashing.
+    Few(Vec<(String, bool)>, bool),
+    /// Many domains (hostnames).
+    Many(HashMap<String, bool>, bool),
+}
+
+/// Up to this many domains, verdicts are scanned linearly.
+const FEW_DOMAINS: usize = 16;
+
+impl Verdicts {
+    /// Whether a node in domain `v` passes (domains without matching pods count 0).
+    #[inline]
+    fn allows(&self, v: &str) -> bool {
+        match self {
+            Verdicts::Few(list, absent) => list
+                .iter()
+                .find(|(d, _)| d == v)
+                .map_or(*absent, |(_, ok)| *ok),
+            Verdicts::Many(map, absent) => map.get(v).copied().unwrap_or(*absent),
+        }
+    }
+}
+
 impl PreFilterState {
-    fn recompute_min(&mut self) {
-        self.min = self
-            .counts
+    fn new(
+        constraints: Vec<Constraint>,
+        counts: Vec<HashMap<String, i64>>,
+        pod: &PodInfo,
+        required: RequiredNodeAffinity,
+    ) -> PreFilterState {
+        let self_match = constraints
             .iter()
-            .map(|m| m.values().copied().min().unwrap_or(0))
+            .map(|c| i64::from(c.selector.matches(pod.labels())))
+            .collect();
+        let mut s = PreFilterState {
+            constraints,
+            counts,
+            self_match,
+            verdicts: Vec::new(),
+            required,
+        };
+        s.recompute();
+        s
+    }
+
+    /// Upstream's Filter rule per domain: `matching + selfMatch − minMatch ≤ maxSkew`, where
+    /// the minimum is 0 while there are fewer domains than `minDomains`.
+    fn recompute(&mut self) {
+        self.verdicts = self
+            .constraints
+            .iter()
+            .zip(&self.counts)
+            .zip(&self.self_match)
+            .map(|((c, counts), self_match)| {
+                let mut min = counts.values().copied().min().unwrap_or(0);
+                if (counts.len() as i64) < c.min_domains {
+                    min = 0;
+                }
+                let ok = |matching: i64| matching + self_match - min <= c.max_skew;
+                let absent = ok(0);
+                if counts.len() <= FEW_DOMAINS {
+                    Verdicts::Few(
+                        counts.iter().map(|(v, n)| (v.clone(), ok(*n))).collect(),
+                        absent,
+                    )
+                } else {
+                    Verdicts::Many(
+                        counts.iter().map(|(v, n)| (v.clone(), ok(*n))).collect(),
+                        absent,
+                    )
+                }
+            })
             .collect();
     }
 
@@ -251,7 +323,7 @@ impl PreFilterState {
             }
         }
         if changed {
-            self.recompute_min();
+            self.recompute();
         }
     }
 }
@@ -306,14 +378,7 @@ impl PreFilterPlugin for PodTopologySpread {
             Some(c) => c,
             None => scan_counts(&constraints, pod, &required, snapshot),
         };
-        let mut s = PreFilterState {
-            constraints,
-            counts,
-            min: Vec::new(),
-            required,
-        };
-        s.recompute_min();
-        state.write(s);
+        state.write(PreFilterState::new(constraints, counts, pod, required));
         (None, Status::success())
     }
 
@@ -349,22 +414,16 @@ impl PreFilterPlugin for PodTopologySpread {
 }
 
 impl FilterPlugin for PodTopologySpread {
-    fn filter(&self, state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> Status {
+    fn filter(&self, state: &CycleState, _pod: &PodInfo, node: &NodeInfo) -> Status {
         let Some(s) = state.read::<PreFilterState>() else {
             return Status::success();
         };
         let labels = node.labels();
-        for (i, c) in s.constraints.iter().enumerate() {
+        for (c, verdicts) in s.constraints.iter().zip(&s.verdicts) {
             let Some(v) = labels.get(&c.topology_key) else {
                 return Status::unresolvable(ERR_REASON_NODE_LABEL_NOT_MATCH);
             };
-            let self_match = i64::from(c.selector.matches(pod.labels()));
-            let mut min = s.min[i];
-            if (s.counts[i].len() as i64) < c.min_domains {
-                min = 0;
-            }
-            let matching = s.counts[i].get(v.as_str()).copied().unwrap_or(0);
-            if matching + self_match - min > c.max_skew {
+            if !verdicts.allows(v) {
                 return Status::unschedulable(ERR_REASON_CONSTRAINTS_NOT_MATCH);
             }
         }
