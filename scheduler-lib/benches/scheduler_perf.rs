@@ -2,10 +2,14 @@
 //! throughput (average and per-interval percentiles) next to upstream's floors.
 //!
 //! `cargo bench -p kybern-scheduler --bench scheduler_perf` runs all; pass workload names
-//! (e.g. `SchedulingBasic`) to filter, and `--small` for 100-node versions.
+//! (e.g. `SchedulingBasic`) to filter, `--small` for 100-node versions, and `--store-source`
+//! to take the intake from `StoreSource` (own list + watch) instead of the shared informers.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use kybern_scheduler::sim::{RunConfig, Workload, WorkloadKind, run};
+use std::sync::Arc;
+
+use kybern_scheduler::sim::{RunConfig, Workload, WorkloadKind, run_with_source};
+use kybern_scheduler::{ClusterSource, StoreSource};
 
 fn main() {
     let args: Vec<String> = std::env::args()
@@ -13,6 +17,7 @@ fn main() {
         .filter(|a| !a.starts_with("--bench"))
         .collect();
     let small = args.iter().any(|a| a == "--small");
+    let store_source = args.iter().any(|a| a == "--store-source");
     let filters: Vec<&String> = args.iter().filter(|a| !a.starts_with("--")).collect();
     let workloads = if small {
         vec![
@@ -40,7 +45,12 @@ fn main() {
         if !filters.is_empty() && !filters.iter().any(|f| w.name.contains(f.as_str())) {
             continue;
         }
-        let report = rt.block_on(run(&w, &RunConfig::default())).unwrap();
+        let source = |store| {
+            store_source.then(|| Arc::new(StoreSource::new(store)) as Arc<dyn ClusterSource>)
+        };
+        let report = rt
+            .block_on(run_with_source(&w, &RunConfig::default(), source))
+            .unwrap();
         println!("{report}");
     }
 }

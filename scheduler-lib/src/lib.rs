@@ -11,7 +11,8 @@
 //!   and the per-cycle [`cache::Snapshot`] plugins read.
 //! - [`plugins`]: the default plugins and [`plugins::default_framework`].
 //! - [`queue`]: activeQ / backoffQ / unschedulable pods, with a clock seam.
-//! - [`Scheduler`]: the loop — event intake from a [`kybern_reconciler::Store`], one pod per
+//! - [`Scheduler`]: the loop — event intake through a [`ClusterSource`] (by default
+//!   [`InformerSource`], the runtime's shared informers), one pod per
 //!   cycle, assume, Permit, asynchronous binding through `Api<Pod>::create_binding`, the
 //!   `PodScheduled=False` condition with upstream's message on failure.
 //! - [`explain`]: every node's filter verdicts and scores for one pod.
@@ -29,6 +30,14 @@
 //!   `RunFilterPluginsWithNominatedPods`): after preemption, another pod may take the room
 //!   first; the preemptor then simply preempts again.
 //! - Preemption tries candidate nodes from the first node, not from a random offset.
+//! - InterPodAffinity checks anti-affinity terms whose topology key is node-local (every
+//!   node its own value, as `kubernetes.io/hostname`) on the filtered node itself instead of
+//!   counting matching pods across the cluster in PreFilter: same verdicts, but for a pod
+//!   without terms of its own its PreFilter returns Success rather than Skip while running
+//!   pods have such terms. PodTopologySpread reads its domain counts from the cache's
+//!   incrementally kept counts when every node counts (see [`cache::topology`]).
+//! - The queue implements v1.33's `SchedulerPopFromBackoffQ` (beta, on):
+//!   [`queue::QueueConfig::pop_from_backoff`].
 //! - The taint filter reports `node(s) had untolerated taint(s)` (upstream dropped the taint
 //!   from the message in its v1.33 patch releases for confidentiality).
 
@@ -40,12 +49,14 @@ pub mod plugins;
 pub mod queue;
 mod scheduler;
 pub mod sim;
+mod source;
 
 pub use error::Error;
 pub use scheduler::{
-    ClusterSource, PodEvent, ScheduleOutcome, Scheduler, SchedulerBuilder, SchedulerConfig,
-    SchedulerHandle, StoreSource, num_feasible_nodes_to_find,
+    ASSUMED_CLEANUP_PERIOD, ScheduleOutcome, Scheduler, SchedulerBuilder, SchedulerConfig,
+    SchedulerHandle, num_feasible_nodes_to_find,
 };
+pub use source::{ClusterSource, InformerSource, Listed, PodEvent, StoreSource};
 
 /// The scheduler name pods get when `spec.schedulerName` is unset.
 pub const DEFAULT_SCHEDULER_NAME: &str = "default-scheduler";

@@ -6,12 +6,11 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use async_trait::async_trait;
 use futures::StreamExt as _;
-use futures::stream::BoxStream;
-use kybern_core::api::core::v1::{Node, Pod, PodCondition};
+use kybern_core::api::core::v1::{Namespace, Node, Pod, PodCondition};
 use kybern_core::api::policy::v1::PodDisruptionBudget;
-use kybern_reconciler::{Api, DeleteParams, ListParams, Patch, Store, WatchEvent, WatchParams};
+use kybern_reconciler::runtime::SharedInformers;
+use kybern_reconciler::{Api, DeleteParams, Patch, Store};
 use serde_json::json;
 use tokio::task::JoinHandle;
 
@@ -24,6 +23,10 @@ use crate::framework::{
 };
 use crate::plugins::{DefaultPluginArgs, default_framework};
 use crate::queue::{Clock, Queue, QueueConfig, QueuedPodInfo, SchedulingQueue, TokioClock};
+use crate::source::{ClusterSource, InformerSource, PodEvent};
+
+/// How often the running loop drops expired assumed pods (upstream: every second).
+pub const ASSUMED_CLEANUP_PERIOD: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Upstream's `minFeasibleNodesToFind`.
 pub const MIN_FEASIBLE_NODES_TO_FIND: usize = 100;
@@ -75,138 +78,6 @@ impl Default for SchedulerConfig {
     }
 }
 
-/// A pod event from a [`ClusterSource`].
-#[derive(Clone, Debug)]
-pub enum PodEvent<T> {
-    /// Created (or seen in the initial list).
-    Added(Arc<T>),
-    /// Changed.
-    Modified(Arc<T>),
-    /// Deleted.
-    Deleted(Arc<T>),
-}
-
-/// Where the scheduler's events come from: an initial list and then a stream of changes,
-/// per kind. A small seam so the intake can move onto shared informers later.
-#[async_trait]
-pub trait ClusterSource: Send + Sync + 'static {
-    /// Pods: the current ones, then changes.
-    async fn pods(&self) -> Result<(Vec<Arc<Pod>>, BoxStream<'static, PodEvent<Pod>>), Error>;
-    /// Nodes: the current ones, then changes.
-    async fn nodes(&self) -> Result<(Vec<Arc<Node>>, BoxStream<'static, PodEvent<Node>>), Error>;
-    /// PodDisruptionBudgets (for preemption): the current ones, then changes.
-    async fn pdbs(
-        &self,
-    ) -> Result<
-        (
-            Vec<Arc<PodDisruptionBudget>>,
-            BoxStream<'static, PodEvent<PodDisruptionBudget>>,
-        ),
-        Error,
-    >;
-}
-
-/// A [`ClusterSource`] over a [`Store`]: `Api::list`, then `Api::watch` from the list's
-/// revision, re-listing when the watch ends.
-#[derive(Clone, Debug)]
-pub struct StoreSource {
-    store: Arc<dyn Store>,
-}
-
-impl StoreSource {
-    /// Over `store`.
-    pub fn new(store: Arc<dyn Store>) -> Self {
-        StoreSource { store }
-    }
-
-    async fn list_watch<K>(&self) -> Result<(Vec<Arc<K>>, BoxStream<'static, PodEvent<K>>), Error>
-    where
-        K: kybern_core::Resource<DynamicType = ()>
-            + Clone
-            + serde::Serialize
-            + serde::de::DeserializeOwned
-            + Send
-            + Sync
-            + 'static,
-    {
-        let api: Api<K> = Api::all(self.store.clone());
-        let list = api.list(&ListParams::default()).await?;
-        let rv = list.metadata.resource_version.clone().unwrap_or_default();
-        let items = list.items.into_iter().map(Arc::new).collect();
-        let (tx, rx) = futures::channel::mpsc::unbounded();
-        tokio::spawn(async move {
-            let mut rv = rv;
-            loop {
-                let params = WatchParams::default().from_revision(&rv);
-                let mut stream = match api.watch(&params).await {
-                    Ok(s) => s,
-                    Err(_) => {
-                        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-                        continue;
-                    }
-                };
-                while let Some(ev) = stream.next().await {
-                    let ev = match ev {
-                        Ok(ev) => ev,
-                        Err(_) => break,
-                    };
-                    let out = match ev {
-                        WatchEvent::Added(o) => {
-                            rv = rv_of(&o).unwrap_or(rv);
-                            PodEvent::Added(Arc::new(o))
-                        }
-                        WatchEvent::Modified(o) => {
-                            rv = rv_of(&o).unwrap_or(rv);
-                            PodEvent::Modified(Arc::new(o))
-                        }
-                        WatchEvent::Deleted(o) => {
-                            rv = rv_of(&o).unwrap_or(rv);
-                            PodEvent::Deleted(Arc::new(o))
-                        }
-                        WatchEvent::Bookmark(b) => {
-                            rv = b.resource_version;
-                            continue;
-                        }
-                    };
-                    if tx.unbounded_send(out).is_err() {
-                        return;
-                    }
-                }
-                if tx.is_closed() {
-                    return;
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-            }
-        });
-        Ok((items, rx.boxed()))
-    }
-}
-
-fn rv_of<K: kybern_core::Resource>(o: &K) -> Option<String> {
-    o.meta().resource_version.clone()
-}
-
-#[async_trait]
-impl ClusterSource for StoreSource {
-    async fn pods(&self) -> Result<(Vec<Arc<Pod>>, BoxStream<'static, PodEvent<Pod>>), Error> {
-        self.list_watch::<Pod>().await
-    }
-    async fn nodes(&self) -> Result<(Vec<Arc<Node>>, BoxStream<'static, PodEvent<Node>>), Error> {
-        self.list_watch::<Node>().await
-    }
-    async fn pdbs(
-        &self,
-    ) -> Result<
-        (
-            Vec<Arc<PodDisruptionBudget>>,
-            BoxStream<'static, PodEvent<PodDisruptionBudget>>,
-        ),
-        Error,
-    > {
-        self.list_watch::<PodDisruptionBudget>().await
-    }
-}
-
 /// What one scheduling cycle did.
 #[derive(Clone, Debug)]
 pub enum ScheduleOutcome {
@@ -243,10 +114,18 @@ pub struct SchedulerBuilder {
     profiles: Vec<Framework>,
     config: SchedulerConfig,
     source: Option<Arc<dyn ClusterSource>>,
+    informers: Option<SharedInformers>,
     clock: Arc<dyn Clock>,
 }
 
 impl SchedulerBuilder {
+    /// Shares these informers (e.g. the controller manager's) for the default
+    /// [`InformerSource`] intake, instead of starting a private set.
+    pub fn informers(mut self, informers: SharedInformers) -> Self {
+        self.informers = Some(informers);
+        self
+    }
+
     /// Adds a profile (a [`Framework`] serving one scheduler name).
     pub fn profile(mut self, fw: Framework) -> Self {
         self.profiles.push(fw);
@@ -259,7 +138,7 @@ impl SchedulerBuilder {
         self
     }
 
-    /// Replaces the event source (default: [`StoreSource`] over the store).
+    /// Replaces the event source (default: [`InformerSource`] over the store).
     pub fn source(mut self, source: Arc<dyn ClusterSource>) -> Self {
         self.source = Some(source);
         self
@@ -309,9 +188,11 @@ impl SchedulerBuilder {
             Some(t) => Cache::with_assumed_ttl(t),
             None => Cache::new(),
         };
+        let informers = self.informers;
+        let store = self.store.clone();
         let source = self
             .source
-            .unwrap_or_else(|| Arc::new(StoreSource::new(self.store.clone())));
+            .unwrap_or_else(|| Arc::new(InformerSource::new(store, informers.unwrap_or_default())));
         Ok(Scheduler {
             inner: Arc::new(Inner {
                 rng: Mutex::new(fastrand::Rng::with_seed(self.config.seed)),
@@ -411,6 +292,7 @@ impl Scheduler {
             profiles: Vec::new(),
             config: SchedulerConfig::default(),
             source: None,
+            informers: None,
             clock: Arc::new(TokioClock),
         }
     }
@@ -464,7 +346,11 @@ impl Scheduler {
     pub async fn run(&self) -> Result<SchedulerHandle, Error> {
         let (nodes, node_stream) = self.inner.source.nodes().await?;
         let (pdbs, pdb_stream) = self.inner.source.pdbs().await?;
+        let (namespaces, ns_stream) = self.inner.source.namespaces().await?;
         let (pods, pod_stream) = self.inner.source.pods().await?;
+        for ns in namespaces {
+            self.on_namespace(PodEvent::Added(ns));
+        }
         for n in nodes {
             self.on_node(PodEvent::Added(n));
         }
@@ -491,11 +377,29 @@ impl Scheduler {
         }));
         let s = self.clone();
         tasks.push(tokio::spawn(async move {
+            let mut st = ns_stream;
+            while let Some(ev) = st.next().await {
+                s.on_namespace(ev);
+            }
+        }));
+        let s = self.clone();
+        tasks.push(tokio::spawn(async move {
             let mut st = pod_stream;
             while let Some(ev) = st.next().await {
                 s.on_pod(ev);
             }
         }));
+        if self.inner.config.assumed_ttl.is_some() {
+            let s = self.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut tick = tokio::time::interval(ASSUMED_CLEANUP_PERIOD);
+                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                loop {
+                    tick.tick().await;
+                    s.cleanup_assumed_pods();
+                }
+            }));
+        }
         let s = self.clone();
         tasks.push(tokio::spawn(async move {
             while let Some(q) = s.inner.queue.pop().await {
@@ -507,6 +411,18 @@ impl Scheduler {
             scheduler: self.clone(),
             tasks,
         })
+    }
+
+    /// Drops assumed pods whose binding finished more than [`SchedulerConfig::assumed_ttl`]
+    /// ago without the bound pod being seen (upstream's `cleanupAssumedPods`, which the
+    /// running loop calls every second); returns their keys.
+    pub fn cleanup_assumed_pods(&self) -> Vec<crate::cache::PodKey> {
+        let now = self.inner.queue.now();
+        let expired = self.cache().cleanup_assumed_pods(now);
+        for k in &expired {
+            tracing::warn!(pod = %k, "assumed pod expired without its binding being observed");
+        }
+        expired
     }
 
     /// Handles a pod event (public so other sources, e.g. shared informers, can feed it).
@@ -639,6 +555,35 @@ impl Scheduler {
                 p.metadata.name.as_deref().unwrap_or(""),
             ),
         }
+    }
+
+    /// Handles a Namespace event: its labels feed InterPodAffinity's `namespaceSelector`;
+    /// the queue sees a Namespace cluster event (pods rejected by plugins registered for it
+    /// are retried).
+    pub fn on_namespace(&self, ev: PodEvent<Namespace>) {
+        let (action, name) = match &ev {
+            PodEvent::Added(n) => (ActionType::ADD, n.metadata.name.clone()),
+            PodEvent::Modified(n) => (ActionType::UPDATE, n.metadata.name.clone()),
+            PodEvent::Deleted(n) => (ActionType::DELETE, n.metadata.name.clone()),
+        };
+        let name = name.unwrap_or_default();
+        match ev {
+            PodEvent::Added(n) | PodEvent::Modified(n) => {
+                if self.cache().namespace_labels(&name) == Some(&n.metadata.labels) {
+                    return;
+                }
+                self.cache()
+                    .upsert_namespace(&name, n.metadata.labels.clone());
+            }
+            PodEvent::Deleted(_) => self.cache().remove_namespace(&name),
+        }
+        self.inner.queue.with(|q, now| {
+            q.on_event(
+                ClusterEvent::new(EventResource::Namespace, action),
+                EventObjects::default(),
+                now,
+            )
+        });
     }
 
     /// Pops and schedules one pod if one is ready now (for step-by-step tests); `None` when

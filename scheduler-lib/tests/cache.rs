@@ -6,7 +6,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use kybern_scheduler::cache::{Cache, PodInfo, Snapshot};
+use std::collections::HashMap;
+
+use kybern_core::Selector;
+use kybern_scheduler::cache::{Cache, PodInfo, Snapshot, SpreadQuery, ZONE_LABEL};
 use kybern_scheduler::num_feasible_nodes_to_find;
 use kybern_scheduler::sim::{NodeBuilder, PodBuilder};
 use proptest::prelude::*;
@@ -72,9 +75,22 @@ proptest! {
     fn incremental_snapshot_equals_fresh(ops in proptest::collection::vec(op(), 1..60)) {
         let mut cache = Cache::new();
         let mut snap = Snapshot::new();
+        // The spread counts kept for this query follow every change.
+        let query = SpreadQuery {
+            namespace: "d".into(),
+            selector: Selector::parse("app=x").unwrap(),
+            topology_key: ZONE_LABEL.into(),
+        };
+        cache.update_snapshot(&mut snap);
+        prop_assert!(snap.spread_counts(&query).is_none(), "registered on first use");
         for o in ops {
             match o {
-                Op::AddNode(n) => cache.add_node(Arc::new(NodeBuilder::new(&format!("n{n}"), "4", "4Gi").build())),
+                // Nodes move between zones when re-added (odd generations flip the zone).
+                Op::AddNode(n) => cache.add_node(Arc::new(
+                    NodeBuilder::new(&format!("n{n}"), "4", "4Gi")
+                        .zone(&format!("z{}", (n + (cache.node_count() as u8)) % 2))
+                        .build(),
+                )),
                 Op::RemoveNode(n) => cache.remove_node(&format!("n{n}")),
                 Op::AddPod(p, n) => cache.add_pod(pod(p, Some(n))),
                 Op::AssumePod(p, n) => { let _ = cache.assume_pod(pod(p, None), &format!("n{n}")); }
@@ -90,6 +106,16 @@ proptest! {
         let aff: usize = snap.nodes_with_affinity_pods().count();
         let fresh_aff: usize = fresh.nodes_with_affinity_pods().count();
         prop_assert_eq!(aff, fresh_aff);
+        let mut want: HashMap<String, i64> = HashMap::new();
+        for n in fresh.nodes() {
+            let zone = n.labels().get(ZONE_LABEL).cloned().unwrap_or_default();
+            let c = n.pods().iter().filter(|p| p.labels().get("app").map(String::as_str) == Some("x")).count() as i64;
+            if c > 0 {
+                *want.entry(zone).or_default() += c;
+            }
+        }
+        let got = snap.spread_counts(&query).map(|c| (**c).clone());
+        prop_assert_eq!(got, Some(want));
     }
 }
 

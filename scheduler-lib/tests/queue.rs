@@ -102,7 +102,11 @@ async fn backoff_timings() {
 
 #[tokio::test(start_paused = true)]
 async fn unschedulable_waits_for_a_helpful_event_or_five_minutes() {
-    let mut q = SchedulingQueue::new(&[fw()], QueueConfig::default());
+    let cfg = QueueConfig {
+        pop_from_backoff: false,
+        ..QueueConfig::default()
+    };
+    let mut q = SchedulingQueue::new(&[fw()], cfg);
     let t0 = Instant::now();
     q.add(
         info(PodBuilder::new("d", "p").requests("8", "1Gi").build(), "p"),
@@ -160,16 +164,7 @@ async fn event_during_the_cycle_sends_the_pod_to_backoff() {
     );
     let mut p = q.pop(t0).unwrap();
     // While the pod is in flight, a big node arrives.
-    q.on_event(
-        ClusterEvent::new(EventResource::Node, ActionType::ADD),
-        EventObjects {
-            old: None,
-            new: Some(EventObject::Node(Arc::new(
-                NodeBuilder::new("n", "16", "4Gi").build(),
-            ))),
-        },
-        t0,
-    );
+    big_node_added(&mut q, t0);
     p.unschedulable_plugins = vec!["NodeResourcesFit".into()];
     q.add_unschedulable(p, t0);
     assert_eq!(q.location("p"), Some(QueueLocation::Backoff));
@@ -194,4 +189,79 @@ async fn async_pop_waits_for_backoff_on_paused_time() {
         waited >= Duration::from_secs(1) && waited < Duration::from_millis(1100),
         "{waited:?}"
     );
+}
+
+/// A 16-cpu node is added (NodeResourcesFit's hint queues pods it fits).
+fn big_node_added(q: &mut SchedulingQueue, now: Instant) {
+    q.on_event(
+        ClusterEvent::new(EventResource::Node, ActionType::ADD),
+        EventObjects {
+            old: None,
+            new: Some(EventObject::Node(Arc::new(
+                NodeBuilder::new("n", "16", "4Gi").build(),
+            ))),
+        },
+        now,
+    );
+}
+
+/// `SchedulerPopFromBackoffQ`: with activeQ empty, a pod backing off after a rejection is
+/// popped at once; one backing off after an error is not; with the gate off, neither is.
+#[tokio::test(start_paused = true)]
+async fn pop_from_backoff_when_active_is_empty() {
+    // (gate on, rejected by a plugin (else: error), popped before its backoff ends)
+    let cases = [
+        (true, true, true),
+        (true, false, false),
+        (false, true, false),
+        (false, false, false),
+    ];
+    for (gate, rejected, want_early) in cases {
+        let cfg = QueueConfig {
+            pop_from_backoff: gate,
+            ..QueueConfig::default()
+        };
+        let mut q = SchedulingQueue::new(&[fw()], cfg);
+        let t0 = Instant::now();
+        q.add(info(PodBuilder::new("d", "p").build(), "p"), t0);
+        let mut p = q.pop(t0).unwrap();
+        p.unschedulable_plugins = if rejected {
+            vec!["NodeResourcesFit".into()]
+        } else {
+            vec![]
+        };
+        // A helpful event arrived while in flight: the pod goes to backoffQ.
+        big_node_added(&mut q, t0);
+        q.add_unschedulable(p, t0);
+        assert_eq!(q.location("p"), Some(QueueLocation::Backoff));
+        let early = q.pop(t0 + Duration::from_millis(10));
+        assert_eq!(
+            early.is_some(),
+            want_early,
+            "gate {gate} rejected {rejected}"
+        );
+        if let Some(p) = early {
+            assert_eq!(p.attempts, 2);
+        } else {
+            // Everyone gets it after the full backoff.
+            assert!(q.pop(t0 + Duration::from_secs(1)).is_some());
+        }
+    }
+}
+
+/// With a pod in activeQ, a backing-off pod is not taken early.
+#[tokio::test(start_paused = true)]
+async fn active_pods_come_before_backing_off_pods() {
+    let mut q = SchedulingQueue::new(&[fw()], QueueConfig::default());
+    let t0 = Instant::now();
+    q.add(info(PodBuilder::new("d", "a").build(), "a"), t0);
+    let mut a = q.pop(t0).unwrap();
+    a.unschedulable_plugins = vec!["NodeResourcesFit".into()];
+    big_node_added(&mut q, t0);
+    q.add_unschedulable(a, t0);
+    q.add(info(PodBuilder::new("d", "b").build(), "b"), t0);
+    let order: Vec<String> = std::iter::from_fn(|| q.pop(t0).map(|p| p.pod.name().to_owned()))
+        .take(3)
+        .collect();
+    assert_eq!(order, vec!["b", "a"]);
 }

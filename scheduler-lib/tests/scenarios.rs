@@ -598,14 +598,13 @@ async fn unschedulable_pod_retried_on_node_add_and_gates() {
         env.s.queue().lock().location(&key),
         Some(QueueLocation::Unschedulable)
     );
-    // A big node does: the pod moves to backoff, then active after 1 s.
+    // A big node does: the pod moves to backoff; activeQ being empty, it is popped at once
+    // (SchedulerPopFromBackoffQ, on by default in v1.33).
     env.node(node("large", "8").build()).await;
     assert_eq!(
         env.s.queue().lock().location(&key),
         Some(QueueLocation::Backoff)
     );
-    assert!(env.s.schedule_next().is_none());
-    tokio::time::advance(Duration::from_millis(1001)).await;
     assert_eq!(env.next_node(), "large");
 
     // Scheduling gates keep a pod out until removed.
@@ -686,4 +685,78 @@ async fn running_scheduler_binds_everything() {
         "{msg:?}"
     );
     h.shutdown();
+}
+
+/// A Bind plugin that reports success without writing anything: the bound pod never comes
+/// back through the intake, so the assumed pod stays assumed.
+struct SilentBinder;
+
+impl kybern_scheduler::framework::Plugin for SilentBinder {
+    fn name(&self) -> &str {
+        "SilentBinder"
+    }
+}
+
+#[async_trait::async_trait]
+impl kybern_scheduler::framework::BindPlugin for SilentBinder {
+    async fn bind(
+        &self,
+        _state: &kybern_scheduler::framework::CycleState,
+        _pod: &kybern_scheduler::cache::PodInfo,
+        _node: &str,
+    ) -> Status {
+        Status::success()
+    }
+}
+
+/// Upstream's cache cleanup: the running loop drops assumed pods whose binding finished
+/// more than the TTL ago without the bound pod being seen; without a TTL they stay.
+#[tokio::test(start_paused = true)]
+async fn running_loop_expires_assumed_pods() {
+    for (ttl, want_after) in [(Some(Duration::from_secs(30)), false), (None, true)] {
+        let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+        let fw = default_builder("default-scheduler", &DefaultPluginArgs::default())
+            .unwrap()
+            .bind(Arc::new(SilentBinder))
+            .build()
+            .unwrap();
+        let s = Scheduler::builder(store.clone())
+            .profile(fw)
+            .config(kybern_scheduler::SchedulerConfig {
+                assumed_ttl: ttl,
+                ..Default::default()
+            })
+            .build()
+            .unwrap();
+        kybern_scheduler::sim::create(&store, &node("a", "4").build())
+            .await
+            .unwrap();
+        let h = s.run().await.unwrap();
+        kybern_scheduler::sim::create(&store, &pod("p", "1").build())
+            .await
+            .unwrap();
+        let mut key = None;
+        for _ in 0..200 {
+            if s.stats().1 == 1 {
+                let p = Api::<Pod>::namespaced(store.clone(), "default")
+                    .get("p")
+                    .await
+                    .unwrap();
+                key = p.metadata.uid;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let key = key.expect("the pod was bound");
+        assert!(s.cache().is_assumed(&key), "ttl {ttl:?}");
+        tokio::time::sleep(Duration::from_secs(29)).await;
+        assert!(s.cache().is_assumed(&key), "ttl {ttl:?}: expired early");
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        assert_eq!(s.cache().is_assumed(&key), want_after, "ttl {ttl:?}");
+        assert_eq!(
+            s.snapshot().nodes()[0].pods().len(),
+            usize::from(want_after)
+        );
+        h.shutdown();
+    }
 }

@@ -9,6 +9,7 @@ mod node_info;
 mod pod_info;
 pub mod resource;
 mod snapshot;
+pub mod topology;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
@@ -24,6 +25,9 @@ pub use pod_info::{
 };
 pub use resource::Resource;
 pub use snapshot::Snapshot;
+pub use topology::{LabelDomains, LabelKeyDomains, SpreadQuery};
+
+use topology::SpreadIndex;
 
 use crate::error::Error;
 
@@ -61,6 +65,42 @@ pub struct Cache {
     namespaces: HashMap<String, BTreeMap<String, String>>,
     namespaces_generation: u64,
     assumed_ttl: Option<Duration>,
+    spread: SpreadIndex,
+    affinity: AffinityTally,
+}
+
+/// What InterPodAffinity needs to know about every pod in the cache without scanning them:
+/// the topology keys of required anti-affinity terms, and how many pods have terms that
+/// score (required affinity, preferred (anti-)affinity).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AffinityTally {
+    /// Topology key → required anti-affinity terms using it.
+    pub anti_keys: HashMap<String, usize>,
+    /// Pods with required affinity or preferred (anti-)affinity terms.
+    pub scoring_pods: usize,
+    generation: u64,
+}
+
+impl AffinityTally {
+    fn on_pod(&mut self, pod: &PodInfo, delta: i64) {
+        if !pod.has_affinity() {
+            return;
+        }
+        for t in &pod.required_anti_affinity {
+            let c = self.anti_keys.entry(t.topology_key.clone()).or_default();
+            *c = c.saturating_add_signed(delta as isize);
+            if *c == 0 {
+                self.anti_keys.remove(&t.topology_key);
+            }
+        }
+        if !pod.required_affinity.is_empty()
+            || !pod.preferred_affinity.is_empty()
+            || !pod.preferred_anti_affinity.is_empty()
+        {
+            self.scoring_pods = self.scoring_pods.saturating_add_signed(delta as isize);
+        }
+        self.generation += 1;
+    }
 }
 
 impl Cache {
@@ -124,6 +164,7 @@ impl Cache {
             ni.set_node(node);
         }
         self.tree_generation += 1;
+        self.spread.on_node_change();
     }
 
     /// Replaces a node object (same as [`Cache::add_node`]).
@@ -145,6 +186,7 @@ impl Cache {
             self.nodes.remove(name);
         }
         self.tree_generation += 1;
+        self.spread.on_node_change();
     }
 
     fn add_pod_to_node(&mut self, pod: Arc<PodInfo>, node: &str) -> Arc<str> {
@@ -157,13 +199,25 @@ impl Cache {
                 k
             }
         };
+        self.affinity.on_pod(&pod, 1);
         if let Some(ni) = self.touch(&name) {
-            ni.add_pod(pod);
+            ni.add_pod(pod.clone());
+        }
+        if let Some(ni) = self.nodes.get(&name) {
+            self.spread.on_pod(&pod, ni, 1);
         }
         name
     }
 
     fn remove_pod_from_node(&mut self, key: &str, node: &Arc<str>) {
+        let pod = self
+            .nodes
+            .get(node)
+            .and_then(|ni| ni.pods().iter().find(|p| &**p.key() == key).cloned());
+        if let (Some(pod), Some(ni)) = (&pod, self.nodes.get(node)) {
+            self.spread.on_pod(pod, ni, -1);
+            self.affinity.on_pod(pod, -1);
+        }
         let mut drop_node = false;
         if let Some(ni) = self.touch(node) {
             ni.remove_pod(key);
@@ -308,8 +362,31 @@ impl Cache {
         self.namespaces_generation += 1;
     }
 
+    /// A namespace's labels, when known.
+    pub fn namespace_labels(&self, name: &str) -> Option<&BTreeMap<String, String>> {
+        self.namespaces.get(name)
+    }
+
+    /// Forgets a namespace.
+    pub fn remove_namespace(&mut self, name: &str) {
+        if self.namespaces.remove(name).is_some() {
+            self.namespaces_generation += 1;
+        }
+    }
+
     /// Brings `snapshot` up to date, copying only what changed since its generation.
     pub fn update_snapshot(&mut self, snapshot: &mut Snapshot) {
+        if !Arc::ptr_eq(&snapshot.spread_requests, &self.spread.requests) {
+            snapshot.spread_requests = self.spread.requests.clone();
+        }
+        self.spread.refresh(|| self.nodes.values().map(|n| &**n));
+        if snapshot.spread_generation != self.spread.generation {
+            snapshot.spread = Arc::new(self.spread.published());
+            snapshot.spread_generation = self.spread.generation;
+        }
+        if snapshot.affinity.generation != self.affinity.generation {
+            snapshot.affinity = Arc::new(self.affinity.clone());
+        }
         if snapshot.pdb_generation != self.pdb_generation {
             snapshot.pdbs = Arc::new(self.pdbs.values().cloned().collect());
             snapshot.pdb_generation = self.pdb_generation;
@@ -394,6 +471,7 @@ impl Cache {
             }
         }
         snapshot.image_nodes = images;
+        snapshot.label_domains = Arc::new(LabelDomains::build(nodes.iter().map(|n| &**n)));
         snapshot.nodes = nodes;
         snapshot.rebuild_lists();
         snapshot.generation = self.generation;

@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use kybern_core::api::policy::v1::PodDisruptionBudget;
 
+use super::AffinityTally;
 use super::node_info::NodeInfo;
+use super::topology::{LabelDomains, SpreadCounts, SpreadQuery};
 
 /// The nodes (zone-interleaved, as upstream's node tree lists them), an index by name, the
 /// nodes hosting pods with affinity, image spread, PodDisruptionBudgets and namespace labels.
@@ -23,6 +25,11 @@ pub struct Snapshot {
     pub(crate) tree_generation: u64,
     pub(crate) pdb_generation: u64,
     pub(crate) namespaces_generation: u64,
+    pub(crate) label_domains: Arc<LabelDomains>,
+    pub(crate) spread: Arc<SpreadCounts>,
+    pub(crate) spread_generation: u64,
+    pub(crate) spread_requests: Arc<std::sync::Mutex<Vec<SpreadQuery>>>,
+    pub(crate) affinity: Arc<AffinityTally>,
 }
 
 impl Snapshot {
@@ -88,6 +95,38 @@ impl Snapshot {
     /// The cache generation this snapshot reflects.
     pub fn generation(&self) -> u64 {
         self.generation
+    }
+
+    /// Per node label key, its values and how many nodes carry each.
+    pub fn label_domains(&self) -> &LabelDomains {
+        &self.label_domains
+    }
+
+    /// Whether `key` is a node-local topology key in this snapshot: every node carrying it
+    /// has its own value (true as well when no node carries it).
+    pub fn is_node_local(&self, key: &str) -> bool {
+        self.label_domains.key(key).is_none_or(|d| d.node_local())
+    }
+
+    /// The matching pods per topology value for `q`, when the cache maintains that query.
+    /// On a miss the query is registered for the next cycles (and the caller counts itself).
+    pub fn spread_counts(&self, q: &SpreadQuery) -> Option<&Arc<HashMap<String, i64>>> {
+        let hit = self.spread.get(q);
+        if hit.is_none() {
+            let mut r = self
+                .spread_requests
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if !r.contains(q) {
+                r.push(q.clone());
+            }
+        }
+        hit
+    }
+
+    /// The cache's tally of pod (anti-)affinity terms.
+    pub fn affinity_tally(&self) -> &AffinityTally {
+        &self.affinity
     }
 
     pub(crate) fn rebuild_lists(&mut self) {

@@ -113,11 +113,16 @@ impl PreFilterState {
         existing: &PodInfo,
         node: &NodeInfo,
         ns: &Snapshot,
+        lazy: &LazyTerms,
         delta: i64,
     ) {
         let labels = node.labels();
         let incoming_ns = ns.namespace_labels(incoming.namespace());
         for t in &existing.required_anti_affinity {
+            // Node-local terms are checked on the node itself by Filter.
+            if lazy.existing && lazy.domains.is_node_local(&t.topology_key) {
+                continue;
+            }
             if t.matches(incoming, incoming_ns)
                 && let Some(v) = labels.get(&t.topology_key)
             {
@@ -132,8 +137,9 @@ impl PreFilterState {
                 }
             }
         }
-        for t in &incoming.required_anti_affinity {
-            if t.matches(existing, existing_ns)
+        for (t, is_lazy) in incoming.required_anti_affinity.iter().zip(&lazy.anti) {
+            if !is_lazy
+                && t.matches(existing, existing_ns)
                 && let Some(v) = labels.get(&t.topology_key)
             {
                 self.anti.add(&t.topology_key, v, delta);
@@ -142,10 +148,34 @@ impl PreFilterState {
     }
 }
 
+/// Which anti-affinity terms Filter checks on the node itself instead of through counts:
+/// terms whose topology key is node-local (every node has its own value, as
+/// `kubernetes.io/hostname`), where "a matching pod in the node's domain" is exactly "a
+/// matching pod on the node". Same verdicts as counting, without scanning every pod.
+#[derive(Clone, Default)]
+struct LazyTerms {
+    /// Per required anti-affinity term of the incoming pod.
+    anti: Vec<bool>,
+    /// Existing pods' node-local required anti-affinity terms are checked on the node.
+    existing: bool,
+    domains: NodeLocality,
+}
+
+/// Which topology keys are node-local in the cycle's snapshot.
+#[derive(Clone, Default)]
+struct NodeLocality(Arc<crate::cache::LabelDomains>);
+
+impl NodeLocality {
+    fn is_node_local(&self, key: &str) -> bool {
+        self.0.key(key).is_none_or(|d| d.node_local())
+    }
+}
+
 /// Namespace labels are read from the snapshot at PreFilter; the state keeps a handle.
 #[derive(Clone)]
 struct PreFilterCtx {
     state: PreFilterState,
+    lazy: LazyTerms,
     snapshot_namespaces:
         Arc<std::collections::HashMap<String, std::collections::BTreeMap<String, String>>>,
 }
@@ -177,24 +207,43 @@ impl PreFilterPlugin for InterPodAffinity {
             return (None, Status::unresolvable(e.clone()));
         }
         let mut s = PreFilterState::default();
+        let domains = NodeLocality(snapshot.label_domains.clone());
+        let tally = snapshot.affinity_tally();
+        // Existing pods' terms are all checked on their own nodes when every topology key
+        // they use is node-local; otherwise they are all counted (upstream's way).
+        let lazy_existing = tally.anti_keys.keys().all(|k| domains.is_node_local(k));
+        let lazy = LazyTerms {
+            anti: pod
+                .required_anti_affinity
+                .iter()
+                .map(|t| domains.is_node_local(&t.topology_key))
+                .collect(),
+            existing: lazy_existing,
+            domains,
+        };
         let incoming_ns = snapshot.namespace_labels(pod.namespace());
-        for node in snapshot.nodes_with_required_anti_affinity_pods() {
-            let labels = node.labels();
-            for existing in node.pods_with_required_anti_affinity() {
-                for t in &existing.required_anti_affinity {
-                    if t.matches(pod, incoming_ns)
-                        && let Some(v) = labels.get(&t.topology_key)
-                    {
-                        s.existing_anti.add(&t.topology_key, v, 1);
+        if !lazy_existing {
+            for node in snapshot.nodes_with_required_anti_affinity_pods() {
+                let labels = node.labels();
+                for existing in node.pods_with_required_anti_affinity() {
+                    for t in &existing.required_anti_affinity {
+                        if t.matches(pod, incoming_ns)
+                            && let Some(v) = labels.get(&t.topology_key)
+                        {
+                            s.existing_anti.add(&t.topology_key, v, 1);
+                        }
                     }
                 }
             }
         }
+        let counted_anti = lazy.anti.iter().any(|l| !l);
         if pod.required_affinity.is_empty() && pod.required_anti_affinity.is_empty() {
-            if s.existing_anti.is_empty() {
+            // Nothing can reject the pod when no pod has a required anti-affinity term
+            // (lazily checked ones included) and the counted ones do not match it.
+            if s.existing_anti.is_empty() && (tally.anti_keys.is_empty() || !lazy_existing) {
                 return (None, Status::skip());
             }
-        } else {
+        } else if !pod.required_affinity.is_empty() || counted_anti {
             for node in snapshot.nodes() {
                 if node.pods().is_empty() {
                     continue;
@@ -209,8 +258,9 @@ impl PreFilterPlugin for InterPodAffinity {
                             }
                         }
                     }
-                    for t in &pod.required_anti_affinity {
-                        if t.matches(existing, ens)
+                    for (t, is_lazy) in pod.required_anti_affinity.iter().zip(&lazy.anti) {
+                        if !is_lazy
+                            && t.matches(existing, ens)
                             && let Some(v) = labels.get(&t.topology_key)
                         {
                             s.anti.add(&t.topology_key, v, 1);
@@ -221,6 +271,7 @@ impl PreFilterPlugin for InterPodAffinity {
         }
         state.write(PreFilterCtx {
             state: s,
+            lazy,
             snapshot_namespaces: snapshot.namespaces.clone(),
         });
         (None, Status::success())
@@ -242,7 +293,8 @@ impl PreFilterPlugin for InterPodAffinity {
                 namespaces: ctx.snapshot_namespaces.clone(),
                 ..Snapshot::default()
             };
-            ctx.state.update_with(pod, to_add, node, &snap, 1);
+            ctx.state
+                .update_with(pod, to_add, node, &snap, &ctx.lazy, 1);
         }
         Status::success()
     }
@@ -259,7 +311,8 @@ impl PreFilterPlugin for InterPodAffinity {
                 namespaces: ctx.snapshot_namespaces.clone(),
                 ..Snapshot::default()
             };
-            ctx.state.update_with(pod, to_remove, node, &snap, -1);
+            ctx.state
+                .update_with(pod, to_remove, node, &snap, &ctx.lazy, -1);
         }
         Status::success()
     }
@@ -293,14 +346,44 @@ impl FilterPlugin for InterPodAffinity {
             }
         }
         // Required anti-affinity.
-        for t in &pod.required_anti_affinity {
-            if let Some(v) = labels.get(&t.topology_key)
-                && s.anti.get(&t.topology_key, v) > 0
-            {
+        for (t, is_lazy) in pod.required_anti_affinity.iter().zip(&ctx.lazy.anti) {
+            let Some(v) = labels.get(&t.topology_key) else {
+                continue;
+            };
+            let violated = if *is_lazy {
+                node.pods().iter().any(|p| {
+                    // Namespace labels matter only to a namespace selector.
+                    let ns = t
+                        .namespace_selector
+                        .as_ref()
+                        .and_then(|_| ctx.snapshot_namespaces.get(p.namespace()));
+                    t.matches(p, ns)
+                })
+            } else {
+                s.anti.get(&t.topology_key, v) > 0
+            };
+            if violated {
                 return Status::unschedulable(ERR_REASON_ANTI_AFFINITY);
             }
         }
-        // Running pods' anti-affinity.
+        // Running pods' anti-affinity: node-local terms on the node itself, the others
+        // through the counts.
+        if ctx.lazy.existing && !node.pods_with_required_anti_affinity().is_empty() {
+            let mut ns = None;
+            for p in node.pods_with_required_anti_affinity() {
+                for t in &p.required_anti_affinity {
+                    if t.namespace_selector.is_some() && ns.is_none() {
+                        ns = ctx.snapshot_namespaces.get(pod.namespace());
+                    }
+                    if ctx.lazy.domains.is_node_local(&t.topology_key)
+                        && labels.contains_key(&t.topology_key)
+                        && t.matches(pod, ns)
+                    {
+                        return Status::unschedulable(ERR_REASON_EXISTING_ANTI_AFFINITY);
+                    }
+                }
+            }
+        }
         if !s.existing_anti.is_empty() {
             for (k, v) in labels {
                 if s.existing_anti.get(k, v) > 0 {
@@ -365,6 +448,10 @@ impl PreScorePlugin for InterPodAffinity {
         let has_constraints =
             !pod.preferred_affinity.is_empty() || !pod.preferred_anti_affinity.is_empty();
         if self.args.ignore_preferred_terms_of_existing_pods && !has_constraints {
+            return Status::skip();
+        }
+        // Without preferred terms of its own, only other pods' scoring terms can score.
+        if !has_constraints && snapshot.affinity_tally().scoring_pods == 0 {
             return Status::skip();
         }
         let mut s = PreScoreState::default();

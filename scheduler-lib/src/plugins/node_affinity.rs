@@ -275,6 +275,11 @@ impl RequiredNodeAffinity {
         }
     }
 
+    /// Whether it matches every node (no nodeSelector, no required node affinity).
+    pub fn is_empty(&self) -> bool {
+        self.selector.is_empty() && self.affinity.is_none()
+    }
+
     /// Upstream's `RequiredNodeAffinity.Match`.
     pub fn matches(&self, name: &str, labels: &BTreeMap<String, String>) -> bool {
         if !self

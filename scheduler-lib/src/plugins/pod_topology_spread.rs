@@ -14,7 +14,7 @@ use super::taint_toleration::{
     find_matching_untolerated_taint, is_do_not_schedule, pod_tolerations,
 };
 use super::{FeatureGates, names};
-use crate::cache::{NodeInfo, PodInfo, Snapshot};
+use crate::cache::{NodeInfo, PodInfo, Snapshot, SpreadQuery};
 use crate::framework::{
     ActionType, ClusterEventWithHint, CycleState, EventResource, FilterPlugin, MAX_NODE_SCORE,
     Plugin, PreFilterPlugin, PreFilterResult, PreScorePlugin, ScorePlugin, Status,
@@ -178,12 +178,12 @@ impl PodTopologySpread {
         if !own.is_empty() {
             return Ok((parse_constraints(pod, own, want, None)?, false));
         }
+        let Some(sel) = default_selector(pod) else {
+            return Ok((Vec::new(), true));
+        };
         let defaults = match &self.args.defaulting {
             DefaultingType::System => system_default_constraints(),
             DefaultingType::List(l) => l.clone(),
-        };
-        let Some(sel) = default_selector(pod) else {
-            return Ok((Vec::new(), true));
         };
         Ok((parse_constraints(pod, &defaults, want, Some(&sel))?, true))
     }
@@ -222,17 +222,89 @@ struct PreFilterState {
     constraints: Vec<Constraint>,
     /// Per constraint: domain value → matching pods.
     counts: Vec<HashMap<String, i64>>,
-    /// Per constraint: the minimum over domains.
-    min: Vec<i64>,
+    /// Per constraint: whether the incoming pod matches its own selector (0 or 1).
+    self_match: Vec<i64>,
+    /// Per constraint: which domains the pod may join, precomputed from the counts so
+    /// Filter does one lookup per node.
+    verdicts: Vec<Verdicts>,
     required: RequiredNodeAffinity,
 }
 
+/// Per domain value: whether placing the pod there keeps the skew within `maxSkew`.
+#[derive(Clone)]
+enum Verdicts {
+    /// Few domains (zones): a linear scan beats hashing.
+    Few(Vec<(String, bool)>, bool),
+    /// Many domains (hostnames).
+    Many(HashMap<String, bool>, bool),
+}
+
+/// Up to this many domains, verdicts are scanned linearly.
+const FEW_DOMAINS: usize = 16;
+
+impl Verdicts {
+    /// Whether a node in domain `v` passes (domains without matching pods count 0).
+    #[inline]
+    fn allows(&self, v: &str) -> bool {
+        match self {
+            Verdicts::Few(list, absent) => list
+                .iter()
+                .find(|(d, _)| d == v)
+                .map_or(*absent, |(_, ok)| *ok),
+            Verdicts::Many(map, absent) => map.get(v).copied().unwrap_or(*absent),
+        }
+    }
+}
+
 impl PreFilterState {
-    fn recompute_min(&mut self) {
-        self.min = self
-            .counts
+    fn new(
+        constraints: Vec<Constraint>,
+        counts: Vec<HashMap<String, i64>>,
+        pod: &PodInfo,
+        required: RequiredNodeAffinity,
+    ) -> PreFilterState {
+        let self_match = constraints
             .iter()
-            .map(|m| m.values().copied().min().unwrap_or(0))
+            .map(|c| i64::from(c.selector.matches(pod.labels())))
+            .collect();
+        let mut s = PreFilterState {
+            constraints,
+            counts,
+            self_match,
+            verdicts: Vec::new(),
+            required,
+        };
+        s.recompute();
+        s
+    }
+
+    /// Upstream's Filter rule per domain: `matching + selfMatch − minMatch ≤ maxSkew`, where
+    /// the minimum is 0 while there are fewer domains than `minDomains`.
+    fn recompute(&mut self) {
+        self.verdicts = self
+            .constraints
+            .iter()
+            .zip(&self.counts)
+            .zip(&self.self_match)
+            .map(|((c, counts), self_match)| {
+                let mut min = counts.values().copied().min().unwrap_or(0);
+                if (counts.len() as i64) < c.min_domains {
+                    min = 0;
+                }
+                let ok = |matching: i64| matching + self_match - min <= c.max_skew;
+                let absent = ok(0);
+                if counts.len() <= FEW_DOMAINS {
+                    Verdicts::Few(
+                        counts.iter().map(|(v, n)| (v.clone(), ok(*n))).collect(),
+                        absent,
+                    )
+                } else {
+                    Verdicts::Many(
+                        counts.iter().map(|(v, n)| (v.clone(), ok(*n))).collect(),
+                        absent,
+                    )
+                }
+            })
             .collect();
     }
 
@@ -251,7 +323,7 @@ impl PreFilterState {
             }
         }
         if changed {
-            self.recompute_min();
+            self.recompute();
         }
     }
 }
@@ -302,35 +374,11 @@ impl PreFilterPlugin for PodTopologySpread {
             return (None, Status::skip());
         }
         let required = RequiredNodeAffinity::of(pod);
-        let mut counts: Vec<HashMap<String, i64>> = vec![HashMap::new(); constraints.len()];
-        for node in snapshot.nodes() {
-            if !has_all_keys(node, &constraints) {
-                continue;
-            }
-            for (i, c) in constraints.iter().enumerate() {
-                if !node_included(c, pod, &required, node) {
-                    continue;
-                }
-                let Some(v) = node.labels().get(&c.topology_key) else {
-                    continue;
-                };
-                let n = count_matching(node, &c.selector, pod.namespace());
-                match counts[i].get_mut(v.as_str()) {
-                    Some(x) => *x += n,
-                    None => {
-                        counts[i].insert(v.clone(), n);
-                    }
-                }
-            }
-        }
-        let mut s = PreFilterState {
-            constraints,
-            counts,
-            min: Vec::new(),
-            required,
+        let counts = match indexed_counts(&constraints, pod, &required, snapshot) {
+            Some(c) => c,
+            None => scan_counts(&constraints, pod, &required, snapshot),
         };
-        s.recompute_min();
-        state.write(s);
+        state.write(PreFilterState::new(constraints, counts, pod, required));
         (None, Status::success())
     }
 
@@ -366,22 +414,16 @@ impl PreFilterPlugin for PodTopologySpread {
 }
 
 impl FilterPlugin for PodTopologySpread {
-    fn filter(&self, state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> Status {
+    fn filter(&self, state: &CycleState, _pod: &PodInfo, node: &NodeInfo) -> Status {
         let Some(s) = state.read::<PreFilterState>() else {
             return Status::success();
         };
         let labels = node.labels();
-        for (i, c) in s.constraints.iter().enumerate() {
+        for (c, verdicts) in s.constraints.iter().zip(&s.verdicts) {
             let Some(v) = labels.get(&c.topology_key) else {
                 return Status::unresolvable(ERR_REASON_NODE_LABEL_NOT_MATCH);
             };
-            let self_match = i64::from(c.selector.matches(pod.labels()));
-            let mut min = s.min[i];
-            if (s.counts[i].len() as i64) < c.min_domains {
-                min = 0;
-            }
-            let matching = s.counts[i].get(v.as_str()).copied().unwrap_or(0);
-            if matching + self_match - min > c.max_skew {
+            if !verdicts.allows(v) {
                 return Status::unschedulable(ERR_REASON_CONSTRAINTS_NOT_MATCH);
             }
         }
@@ -437,7 +479,39 @@ impl PreScorePlugin for PodTopologySpread {
             })
             .collect();
         let required = RequiredNodeAffinity::of(pod);
+        // Hostname constraints are counted per node in Score; the others per domain, from
+        // the cache's kept counts when every node counts.
+        let domain_constraints: Vec<(usize, Constraint)> = constraints
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.topology_key != HOSTNAME_LABEL)
+            .map(|(i, c)| (i, c.clone()))
+            .collect();
+        let subset: Vec<Constraint> = domain_constraints.iter().map(|(_, c)| c.clone()).collect();
+        let every_node_has_every_key = constraints.iter().all(|c| {
+            snapshot
+                .label_domains()
+                .key(&c.topology_key)
+                .is_some_and(|d| d.nodes == snapshot.len())
+        });
+        let indexed = if require_all && !every_node_has_every_key {
+            None
+        } else if subset.is_empty() {
+            Some(Vec::new())
+        } else {
+            indexed_counts(&subset, pod, &required, snapshot)
+        };
+        if let Some(indexed) = &indexed {
+            for ((i, _), idx) in domain_constraints.iter().zip(indexed) {
+                for (v, x) in counts[*i].iter_mut() {
+                    *x += idx.get(v).copied().unwrap_or(0);
+                }
+            }
+        }
         for n in snapshot.nodes() {
+            if indexed.is_some() {
+                break;
+            }
             if require_all && !has_all_keys(n, &constraints) {
                 continue;
             }
@@ -512,4 +586,84 @@ impl ScorePlugin for PodTopologySpread {
         }
         Status::success()
     }
+}
+
+/// PreFilter's counts the slow way: every node, every pod (upstream's loop).
+fn scan_counts(
+    constraints: &[Constraint],
+    pod: &PodInfo,
+    required: &RequiredNodeAffinity,
+    snapshot: &Snapshot,
+) -> Vec<HashMap<String, i64>> {
+    let mut counts: Vec<HashMap<String, i64>> = vec![HashMap::new(); constraints.len()];
+    for node in snapshot.nodes() {
+        if !has_all_keys(node, constraints) {
+            continue;
+        }
+        for (i, c) in constraints.iter().enumerate() {
+            if !node_included(c, pod, required, node) {
+                continue;
+            }
+            let Some(v) = node.labels().get(&c.topology_key) else {
+                continue;
+            };
+            let n = count_matching(node, &c.selector, pod.namespace());
+            match counts[i].get_mut(v.as_str()) {
+                Some(x) => *x += n,
+                None => {
+                    counts[i].insert(v.clone(), n);
+                }
+            }
+        }
+    }
+    counts
+}
+
+/// PreFilter's counts from the cache's incrementally kept [`SpreadQuery`] counts, when every
+/// node counts: no node affinity to honor, taints ignored, and every node carrying every
+/// constraint's topology key. `None` otherwise, or while a query is not kept yet (it is then
+/// registered, and counted by the cache from the next cycle on).
+fn indexed_counts(
+    constraints: &[Constraint],
+    pod: &PodInfo,
+    required: &RequiredNodeAffinity,
+    snapshot: &Snapshot,
+) -> Option<Vec<HashMap<String, i64>>> {
+    let all_nodes_count = constraints.iter().all(|c| {
+        !c.honor_node_taints
+            && (!c.honor_node_affinity || required.is_empty())
+            && snapshot
+                .label_domains()
+                .key(&c.topology_key)
+                .is_some_and(|d| d.nodes == snapshot.len())
+    });
+    if !all_nodes_count {
+        return None;
+    }
+    // Ask for every query before giving up, so all get registered at once.
+    let indexed: Vec<Option<Arc<HashMap<String, i64>>>> = constraints
+        .iter()
+        .map(|c| {
+            snapshot
+                .spread_counts(&SpreadQuery {
+                    namespace: pod.namespace().to_owned(),
+                    selector: c.selector.clone(),
+                    topology_key: c.topology_key.clone(),
+                })
+                .cloned()
+        })
+        .collect();
+    let mut out = Vec::with_capacity(constraints.len());
+    for (c, idx) in constraints.iter().zip(indexed) {
+        let idx = idx?;
+        let domains = snapshot.label_domains().key(&c.topology_key)?;
+        out.push(
+            domains
+                .values
+                .keys()
+                .map(|v| (v.clone(), idx.get(v).copied().unwrap_or(0)))
+                .collect(),
+        );
+    }
+    Some(out)
 }

@@ -58,6 +58,14 @@ pub struct QueuedPodInfo {
     pub gating_status: Option<crate::framework::Status>,
 }
 
+impl QueuedPodInfo {
+    /// Whether its last attempt ended in an error (no plugin rejected it): such pods serve
+    /// their whole backoff (upstream's podErrorBackoffQ).
+    pub fn errored(&self) -> bool {
+        self.unschedulable_plugins.is_empty() && self.pending_plugins.is_empty()
+    }
+}
+
 /// Queue timings (upstream's defaults).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct QueueConfig {
@@ -69,6 +77,10 @@ pub struct QueueConfig {
     pub max_in_unschedulable: Duration,
     /// How often the unschedulable leftovers are checked (30 s).
     pub leftover_flush_interval: Duration,
+    /// Upstream's `SchedulerPopFromBackoffQ` (beta, on by default in v1.33): when activeQ
+    /// is empty, `pop` takes the backoffQ pod whose backoff ends first instead of waiting,
+    /// except pods backing off after an *error* (they serve their whole backoff).
+    pub pop_from_backoff: bool,
 }
 
 impl Default for QueueConfig {
@@ -78,6 +90,7 @@ impl Default for QueueConfig {
             max_backoff: Duration::from_secs(10),
             max_in_unschedulable: Duration::from_secs(5 * 60),
             leftover_flush_interval: Duration::from_secs(30),
+            pop_from_backoff: true,
         }
     }
 }
@@ -351,10 +364,36 @@ impl SchedulingQueue {
         }
     }
 
-    /// The next pod to schedule (after moving completed backoffs), marked in flight.
+    /// The backoffQ pod `pop` may take early when activeQ is empty: the one whose backoff
+    /// ends first among pods that were rejected (not errored).
+    fn early_backoff_candidate(&self) -> Option<PodKey> {
+        if let Some(top) = self.backoff.peek() {
+            if !top.errored() {
+                return Some(top.pod.key().clone());
+            }
+        } else {
+            return None;
+        }
+        self.backoff
+            .iter()
+            .filter(|q| !q.errored())
+            .min_by_key(|q| self.backoff_expiry(q))
+            .map(|q| q.pod.key().clone())
+    }
+
+    /// The next pod to schedule (after moving completed backoffs), marked in flight. With
+    /// [`QueueConfig::pop_from_backoff`], an empty activeQ yields a backing-off pod.
     pub fn pop(&mut self, now: Instant) -> Option<QueuedPodInfo> {
         self.flush_backoff_completed(now);
         self.maybe_flush_leftover(now);
+        if self.active.len() == 0
+            && self.config.pop_from_backoff
+            && let Some(key) = self.early_backoff_candidate()
+            && let Some(q) = self.backoff.remove(&key)
+        {
+            tracing::trace!(pod = %q.pod.display_name(), "activeQ empty: popping from backoffQ");
+            self.active.push(key, q);
+        }
         let mut q = self.active.pop()?;
         q.attempts += 1;
         q.initial_attempt_timestamp.get_or_insert(now);
@@ -394,7 +433,7 @@ impl SchedulingQueue {
         let popped_at = self.in_flight.get(&key).copied().unwrap_or(self.seq);
         q.timestamp = now;
         q.gated = false;
-        let errored = q.unschedulable_plugins.is_empty() && q.pending_plugins.is_empty();
+        let errored = q.errored();
         let helped = errored
             || self.framework(&q.pod).is_some_and(|fw| {
                 let plugins: Vec<String> = q

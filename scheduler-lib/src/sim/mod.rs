@@ -233,6 +233,19 @@ async fn wait_bound(s: &Scheduler, want: u64, timeout: Duration) -> bool {
 /// # Errors
 /// Store errors, or the scheduler failing to start.
 pub async fn run(w: &Workload, cfg: &RunConfig) -> Result<Report, Error> {
+    run_with_source(w, cfg, |_| None).await
+}
+
+/// As [`run`], with the scheduler's intake from `source` (given the run's store; `None`:
+/// the default [`crate::InformerSource`]) — e.g. [`crate::StoreSource`] to compare intakes.
+///
+/// # Errors
+/// Store errors, or the scheduler failing to start.
+pub async fn run_with_source(
+    w: &Workload,
+    cfg: &RunConfig,
+    source: impl FnOnce(Arc<dyn Store>) -> Option<Arc<dyn crate::ClusterSource>>,
+) -> Result<Report, Error> {
     let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
     for i in 0..w.nodes {
         create(&store, &w.node(i)).await?;
@@ -240,9 +253,11 @@ pub async fn run(w: &Workload, cfg: &RunConfig) -> Result<Report, Error> {
     for i in 0..w.init_pods {
         create(&store, &w.pod(i, false)).await?;
     }
-    let scheduler = Scheduler::builder(store.clone())
-        .config(cfg.scheduler.clone())
-        .build()?;
+    let mut builder = Scheduler::builder(store.clone()).config(cfg.scheduler.clone());
+    if let Some(src) = source(store.clone()) {
+        builder = builder.source(src);
+    }
+    let scheduler = builder.build()?;
     let handle = scheduler.run().await?;
     wait_bound(&scheduler, w.init_pods as u64, cfg.timeout).await;
     let base = scheduler.stats().1;
