@@ -12,7 +12,7 @@ use kybern_core::api::core::v1::{
     Pod, PodCondition, PodSpec, PodStatus, Service, ServicePort, ServiceSpec,
 };
 use kybern_core::api::discovery::v1::EndpointSlice;
-use kybern_netsvc::endpointslice::reconcile_service;
+use kybern_netsvc::endpointslice::{SliceIndex, SliceReconciler, reconcile_service};
 use kybern_netsvc::proxy::{ProxyPort, ServiceProxy};
 use kybern_netsvc::resolver::{Backend, NodeContext, PickerKind, ServiceResolver, TrafficSource};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -84,6 +84,22 @@ fn slice_update(c: &mut Criterion) {
                 black_box(&svc),
                 black_box(&pods),
                 black_box(&slices),
+            ))
+        })
+    });
+    // The same change through the incremental pod -> slice index.
+    let r = SliceReconciler::default();
+    let index = SliceIndex::new(&svc, slices.clone());
+    let changed = &pods[5_000];
+    let inc = index.pod_changed(&r, &svc, "p5000", Some(changed));
+    assert_eq!(inc, changes, "incremental == full for this change");
+    c.bench_function("endpointslice/incremental_1_pod_change_10k", |b| {
+        b.iter(|| {
+            black_box(index.pod_changed(
+                black_box(&r),
+                black_box(&svc),
+                black_box("p5000"),
+                black_box(Some(changed)),
             ))
         })
     });
