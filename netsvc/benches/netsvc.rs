@@ -13,7 +13,7 @@ use kybern_core::api::core::v1::{
 };
 use kybern_core::api::discovery::v1::EndpointSlice;
 use kybern_netsvc::endpointslice::{SliceIndex, SliceReconciler, reconcile_service};
-use kybern_netsvc::proxy::{ProxyPort, ServiceProxy};
+use kybern_netsvc::proxy::{ProxyOptions, ProxyPort, ServiceProxy};
 use kybern_netsvc::resolver::{Backend, NodeContext, PickerKind, ServiceResolver, TrafficSource};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -208,37 +208,50 @@ fn proxy(c: &mut Criterion) {
         let mut p = pod(0, true);
         p.status.as_mut().unwrap().pod_ip = Some("127.0.0.1".into());
         let slices = slices_for(&svc, &[p]);
-        let r = ServiceResolver::build(
-            &svc,
-            &slices,
-            &NodeContext::default(),
-            PickerKind::RoundRobin.build(),
-            None,
-        );
-        let proxy = ServiceProxy::start(
-            r,
-            &ProxyPort::for_service(
+        let mut proxied = Vec::new();
+        // The same proxy with 64 KiB (the previous default) and 256 KiB copy buffers.
+        for copy_buffer in [64 * 1024, 256 * 1024] {
+            let r = ServiceResolver::build(
                 &svc,
-                IpAddr::V4(Ipv4Addr::LOCALHOST),
-                IpAddr::V4(Ipv4Addr::LOCALHOST),
-                true,
-            ),
-        )
-        .await
-        .unwrap();
-        let addr = proxy.local_addrs()[0];
-        std::mem::forget(proxy); // lives for the whole benchmark run
-        (backend, addr)
+                &slices,
+                &NodeContext::default(),
+                PickerKind::RoundRobin.build(),
+                None,
+            );
+            let proxy = ServiceProxy::start_with(
+                r,
+                &ProxyPort::for_service(
+                    &svc,
+                    IpAddr::V4(Ipv4Addr::LOCALHOST),
+                    IpAddr::V4(Ipv4Addr::LOCALHOST),
+                    true,
+                ),
+                ProxyOptions {
+                    copy_buffer,
+                    ..ProxyOptions::default()
+                },
+            )
+            .await
+            .unwrap();
+            proxied.push((copy_buffer / 1024, proxy.local_addrs()[0]));
+            std::mem::forget(proxy); // lives for the whole benchmark run
+        }
+        (backend, proxied)
     });
     let mut g = c.benchmark_group("proxy_throughput_16MiB");
     g.throughput(Throughput::Bytes(TRANSFER as u64));
     g.sample_size(10);
     g.bench_function("direct", |b| b.iter(|| rt.block_on(transfer(direct))));
-    g.bench_function("via_proxy", |b| b.iter(|| rt.block_on(transfer(proxied))));
+    for (kib, addr) in &proxied {
+        g.bench_function(format!("via_proxy_{kib}KiB"), |b| {
+            b.iter(|| rt.block_on(transfer(*addr)))
+        });
+    }
     g.finish();
+    let default_proxy = proxied[1].1;
     let mut g = c.benchmark_group("proxy_connect_and_roundtrip");
     g.bench_function("direct", |b| b.iter(|| rt.block_on(ping(direct))));
-    g.bench_function("via_proxy", |b| b.iter(|| rt.block_on(ping(proxied))));
+    g.bench_function("via_proxy", |b| b.iter(|| rt.block_on(ping(default_proxy))));
     g.finish();
 }
 
