@@ -7,7 +7,7 @@
 //! that refuses the connection is skipped and another is tried (at most [`CONNECT_ATTEMPTS`]),
 //! so a dead endpoint that has not yet left the set costs latency, not a failed connection.
 //!
-//! UDP ([`udp`]) works as kube-proxy's userspace mode did: one session per client address,
+//! UDP (module `udp`) works as kube-proxy's userspace mode did: one session per client address,
 //! with its own socket connected to the chosen backend, ended after
 //! [`ProxyOptions::udp_idle_timeout`] without traffic. SCTP ports are not proxied (no SCTP
 //! on the loopback test hosts; [`ProxyPort::for_service`] skips them).
