@@ -34,11 +34,11 @@ use kybern_reconciler::runtime::{
 };
 use kybern_reconciler::{Api, ListParams, Store, StoreError};
 
-use super::LABEL_SERVICE_NAME;
 use super::controller::{SyncStats, write_changes, write_endpoints};
 use super::desired::selects;
 use super::index::SliceIndex;
 use super::reconciler::SliceReconciler;
+use super::{CONTROLLER_NAME, LABEL_MANAGED_BY, LABEL_SERVICE_NAME};
 
 /// The controller's name (metrics label), upstream's.
 pub const CONTROLLER: &str = "endpointslice-controller";
@@ -212,9 +212,13 @@ pub async fn run(
     let slice_states = states.clone();
     let map_slice = move |change: &Change<EndpointSlice>| {
         let slice = change.object();
-        let Some(service) = slice.metadata.labels.get(LABEL_SERVICE_NAME) else {
+        let labels = &slice.metadata.labels;
+        let Some(service) = labels.get(LABEL_SERVICE_NAME) else {
             return Vec::new();
         };
+        if labels.get(LABEL_MANAGED_BY).map(String::as_str) != Some(CONTROLLER_NAME) {
+            return Vec::new(); // slices managed by someone else are not ours to judge
+        }
         let key = ObjectKey::new(slice.metadata.namespace.as_deref(), service);
         let name = slice.metadata.name.clone().unwrap_or_default();
         let event = match change {
