@@ -26,7 +26,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use kybern_core::api::core::v1::{Pod, Service};
 use kybern_core::api::discovery::v1::{Endpoint, EndpointPort, EndpointSlice};
 
-use super::desired::endpoint_key;
+use super::desired::{endpoint_key, has_endpoint_key};
 use super::reconciler::{
     PortKey, SliceChanges, SliceReconciler, address_types, managed_for, new_slice, owner_ref,
     port_key, reuse_identity, slice_labels,
@@ -193,7 +193,11 @@ impl SliceIndex {
                     && w.port_key == ix.ports
             });
             let slice = work.entry(name.clone()).or_insert_with(|| ix.slice.clone());
-            let Some(pos) = slice.endpoints.iter().position(|e| &endpoint_key(e) == key) else {
+            let Some(pos) = slice
+                .endpoints
+                .iter()
+                .position(|e| has_endpoint_key(e, key))
+            else {
                 continue;
             };
             match slot {
