@@ -12,8 +12,8 @@ use kybern_core::api::core::v1::{
     Pod, PodCondition, PodSpec, PodStatus, Service, ServicePort, ServiceSpec,
 };
 use kybern_core::api::discovery::v1::EndpointSlice;
-use kybern_netsvc::endpointslice::reconcile_service;
-use kybern_netsvc::proxy::{ProxyPort, ServiceProxy};
+use kybern_netsvc::endpointslice::{SliceIndex, SliceReconciler, reconcile_service};
+use kybern_netsvc::proxy::{ProxyOptions, ProxyPort, ServiceProxy};
 use kybern_netsvc::resolver::{Backend, NodeContext, PickerKind, ServiceResolver, TrafficSource};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -84,6 +84,22 @@ fn slice_update(c: &mut Criterion) {
                 black_box(&svc),
                 black_box(&pods),
                 black_box(&slices),
+            ))
+        })
+    });
+    // The same change through the incremental pod -> slice index.
+    let r = SliceReconciler::default();
+    let index = SliceIndex::new(&svc, slices.clone());
+    let changed = &pods[5_000];
+    let inc = index.pod_changed(&r, &svc, "p5000", Some(changed));
+    assert_eq!(inc, changes, "incremental == full for this change");
+    c.bench_function("endpointslice/incremental_1_pod_change_10k", |b| {
+        b.iter(|| {
+            black_box(index.pod_changed(
+                black_box(&r),
+                black_box(&svc),
+                black_box("p5000"),
+                black_box(Some(changed)),
             ))
         })
     });
@@ -192,37 +208,50 @@ fn proxy(c: &mut Criterion) {
         let mut p = pod(0, true);
         p.status.as_mut().unwrap().pod_ip = Some("127.0.0.1".into());
         let slices = slices_for(&svc, &[p]);
-        let r = ServiceResolver::build(
-            &svc,
-            &slices,
-            &NodeContext::default(),
-            PickerKind::RoundRobin.build(),
-            None,
-        );
-        let proxy = ServiceProxy::start(
-            r,
-            &ProxyPort::for_service(
+        let mut proxied = Vec::new();
+        // The same proxy with 64 KiB (the previous default) and 256 KiB copy buffers.
+        for copy_buffer in [64 * 1024, 256 * 1024] {
+            let r = ServiceResolver::build(
                 &svc,
-                IpAddr::V4(Ipv4Addr::LOCALHOST),
-                IpAddr::V4(Ipv4Addr::LOCALHOST),
-                true,
-            ),
-        )
-        .await
-        .unwrap();
-        let addr = proxy.local_addrs()[0];
-        std::mem::forget(proxy); // lives for the whole benchmark run
-        (backend, addr)
+                &slices,
+                &NodeContext::default(),
+                PickerKind::RoundRobin.build(),
+                None,
+            );
+            let proxy = ServiceProxy::start_with(
+                r,
+                &ProxyPort::for_service(
+                    &svc,
+                    IpAddr::V4(Ipv4Addr::LOCALHOST),
+                    IpAddr::V4(Ipv4Addr::LOCALHOST),
+                    true,
+                ),
+                ProxyOptions {
+                    copy_buffer,
+                    ..ProxyOptions::default()
+                },
+            )
+            .await
+            .unwrap();
+            proxied.push((copy_buffer / 1024, proxy.local_addrs()[0]));
+            std::mem::forget(proxy); // lives for the whole benchmark run
+        }
+        (backend, proxied)
     });
     let mut g = c.benchmark_group("proxy_throughput_16MiB");
     g.throughput(Throughput::Bytes(TRANSFER as u64));
     g.sample_size(10);
     g.bench_function("direct", |b| b.iter(|| rt.block_on(transfer(direct))));
-    g.bench_function("via_proxy", |b| b.iter(|| rt.block_on(transfer(proxied))));
+    for (kib, addr) in &proxied {
+        g.bench_function(format!("via_proxy_{kib}KiB"), |b| {
+            b.iter(|| rt.block_on(transfer(*addr)))
+        });
+    }
     g.finish();
+    let default_proxy = proxied[1].1;
     let mut g = c.benchmark_group("proxy_connect_and_roundtrip");
     g.bench_function("direct", |b| b.iter(|| rt.block_on(ping(direct))));
-    g.bench_function("via_proxy", |b| b.iter(|| rt.block_on(ping(proxied))));
+    g.bench_function("via_proxy", |b| b.iter(|| rt.block_on(ping(default_proxy))));
     g.finish();
 }
 

@@ -10,21 +10,22 @@
 //!   pods, rewriting as few slices as possible.
 //! - [`resolver::ServiceResolver`] answers "where does a connection to this service port go"
 //!   with pluggable pickers, session affinity and traffic policies.
-//! - [`dns`] publishes the records CoreDNS's kubernetes plugin would and serves them over UDP.
+//! - [`dns`] publishes the records CoreDNS's kubernetes plugin would (Services, and pods in
+//!   `insecure`/`verified` mode) and serves them over UDP.
 //! - [`ingress`] matches Ingress rules to a Service backend.
-//! - [`proxy`] is a real userspace TCP proxy (tokio) in front of the resolver.
+//! - [`proxy`] is a real userspace TCP/UDP proxy (tokio) in front of the resolver.
 //!
-//! The controllers here are level-triggered functions (`desired state from observed state`)
-//! plus a simple watch loop; they are meant to run under the controller runtime when it lands.
+//! The EndpointSlice controller runs on the runtime's `Controller<Service>`
+//! ([`endpointslice::runtime::run`]); a single pod's change goes through the incremental
+//! [`endpointslice::SliceIndex`] (one slice touched), the full level-triggered reconcile stays
+//! the reference. [`service_type::sync_load_balancer`] writes a provider's ingress points to
+//! `status.loadBalancer`.
 //!
-//! # Not done yet
-//! - Running on `Controller<K>` (the runtime is not on main): today
-//!   [`endpointslice::controller::EndpointSliceController::run`] is a plain watch loop that
-//!   re-syncs every Service of a namespace on any Pod event.
-//! - An incremental (O(one slice)) path for a single pod change: the reconcile recomputes the
-//!   desired endpoints of every pod (it writes only the changed slice).
-//! - UDP/SCTP proxying (the proxy carries TCP only); `Auto` topology hints are simplified to
-//!   own-zone hints (see [`endpointslice::desired::wants_zone_hints`]).
+//! # Not done / simplified
+//! - SCTP is not proxied (TCP and UDP are); `Auto` topology hints are simplified to own-zone
+//!   hints (see [`endpointslice::desired::wants_zone_hints`]).
+//! - The legacy `Endpoints` mirror is recomputed from all of a Service's pods on each sync
+//!   (O(pods), like upstream's endpoints controller); it can be turned off.
 
 pub mod alloc;
 pub mod dns;

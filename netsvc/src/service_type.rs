@@ -1,11 +1,14 @@
-//! Service types (ClusterIP, headless, NodePort, LoadBalancer, ExternalName) and the
-//! `LoadBalancerProvider` seam that fills `status.loadBalancer` for LoadBalancer Services.
+//! Service types (ClusterIP, headless, NodePort, LoadBalancer, ExternalName), the
+//! `LoadBalancerProvider` seam, and [`sync_load_balancer`], which writes the provider's
+//! ingress points to `status.loadBalancer` through the store's status update (upstream's
+//! service controller in the cloud-controller-manager).
 
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 use std::sync::Mutex;
 
 use kybern_core::api::core::v1::{LoadBalancerIngress, LoadBalancerStatus, Service};
+use kybern_reconciler::{Api, StoreError};
 
 /// `spec.clusterIP` value marking a headless Service.
 pub const CLUSTER_IP_NONE: &str = "None";
@@ -148,4 +151,58 @@ impl LoadBalancerProvider for LoopbackLoadBalancer {
         let mut assigned = self.assigned.lock().unwrap_or_else(|e| e.into_inner());
         assigned.remove(&key(service));
     }
+}
+
+/// Why [`sync_load_balancer`] failed.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadBalancerSyncError {
+    /// The provider could not provision the load balancer.
+    #[error(transparent)]
+    Provider(#[from] LoadBalancerError),
+    /// Writing the status failed (a Conflict means the Service changed: sync again).
+    #[error("writing status.loadBalancer: {0}")]
+    Store(#[from] StoreError),
+    /// The Service's `spec.type` is unknown.
+    #[error(transparent)]
+    Type(#[from] UnknownServiceType),
+}
+
+/// Brings `status.loadBalancer` of `service` in line with `provider`: a `LoadBalancer`
+/// Service gets the provider's ingress points; any other Service has its load balancer
+/// released and the status cleared. Writes (through `api.update_status`) only when the status
+/// differs; returns the Service as stored afterwards.
+///
+/// # Errors
+/// [`LoadBalancerSyncError`]: the provider failed, the status write failed, or the type is
+/// unknown.
+pub async fn sync_load_balancer(
+    api: &Api<Service>,
+    provider: &dyn LoadBalancerProvider,
+    service: &Service,
+) -> Result<Service, LoadBalancerSyncError> {
+    let want = if ServiceKind::of(service)? == ServiceKind::LoadBalancer {
+        Some(provider.ensure(service)?)
+    } else {
+        provider.release(service);
+        None
+    };
+    let have = service
+        .status
+        .as_ref()
+        .and_then(|s| s.load_balancer.clone())
+        .filter(|lb| !lb.ingress.is_empty());
+    if have == want {
+        return Ok(service.clone());
+    }
+    let mut updated = service.clone();
+    updated
+        .status
+        .get_or_insert_with(Default::default)
+        .load_balancer = want;
+    tracing::info!(
+        service = service.metadata.name.as_deref().unwrap_or(""),
+        namespace = service.metadata.namespace.as_deref().unwrap_or(""),
+        "writing status.loadBalancer"
+    );
+    Ok(api.update_status(&updated).await?)
 }

@@ -369,3 +369,115 @@ async fn dns_over_udp_answers_service_address_and_nxdomain() {
     }
     server.stop();
 }
+
+/// A UDP echo server that prefixes every reply with its id.
+async fn udp_echo_server(id: usize) -> (u16, JoinHandle<()>) {
+    let socket = UdpSocket::bind((LOOPBACK, 0)).await.unwrap();
+    let port = socket.local_addr().unwrap().port();
+    let task = tokio::spawn(async move {
+        let mut buf = [0u8; 1024];
+        loop {
+            let Ok((n, from)) = socket.recv_from(&mut buf).await else {
+                return;
+            };
+            let mut out = format!("{id}:").into_bytes();
+            out.extend_from_slice(&buf[..n]);
+            let _ = socket.send_to(&out, from).await;
+        }
+    });
+    (port, task)
+}
+
+/// One datagram from `client` to `addr`: the id of the server that answered.
+async fn udp_request(client: &UdpSocket, addr: SocketAddr, msg: &str) -> usize {
+    client.send_to(msg.as_bytes(), addr).await.unwrap();
+    let mut buf = [0u8; 256];
+    let (n, from) = tokio::time::timeout(Duration::from_secs(5), client.recv_from(&mut buf))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(from, addr, "the reply comes from the service port");
+    let reply = String::from_utf8_lossy(&buf[..n]).to_string();
+    let (id, echoed) = reply.split_once(':').unwrap();
+    assert_eq!(echoed, msg);
+    id.parse().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn udp_sessions_stick_per_client_and_expire_when_idle() {
+    use kybern_netsvc::endpointslice::reconcile_service;
+    use kybern_netsvc::proxy::{L4Protocol, ProxyOptions};
+    use std::sync::atomic::Ordering;
+
+    let servers = [udp_echo_server(0).await, udp_echo_server(1).await];
+    let mut svc = Service::default();
+    svc.metadata.name = Some("echo".into());
+    svc.metadata.namespace = Some("default".into());
+    let port = |name: &str, protocol: &str| ServicePort {
+        name: Some(name.into()),
+        port: 53,
+        protocol: Some(protocol.into()),
+        target_port: Some(IntOrString::String("echo".into())),
+        ..Default::default()
+    };
+    svc.spec = Some(ServiceSpec {
+        selector: [("app".to_string(), "echo".to_string())].into(),
+        cluster_ip: Some("10.96.0.53".into()),
+        ports: vec![port("dns", "UDP"), port("sctp", "SCTP")],
+        ..Default::default()
+    });
+    let pods: Vec<Pod> = servers
+        .iter()
+        .enumerate()
+        .map(|(i, (p, _))| {
+            let mut pod = pod(i, *p);
+            pod.spec.as_mut().unwrap().containers[0].ports[0].protocol = Some("UDP".into());
+            pod
+        })
+        .collect();
+    let mut slices = reconcile_service(&svc, &pods, &[]).create;
+    slices[0].metadata.name = Some("echo-1".into());
+    let resolver = ServiceResolver::build(
+        &svc,
+        &slices,
+        &NodeContext::default(),
+        PickerKind::RoundRobin.build(),
+        None,
+    );
+    let ports = ProxyPort::for_service(&svc, LOOPBACK, LOOPBACK, true);
+    assert_eq!(ports.len(), 1, "the UDP port is proxied, SCTP is not");
+    assert_eq!(ports[0].protocol, L4Protocol::Udp);
+    let options = ProxyOptions {
+        udp_idle_timeout: Duration::from_millis(100),
+        ..ProxyOptions::default()
+    };
+    let proxy = ServiceProxy::start_with(resolver, &ports, options)
+        .await
+        .unwrap();
+    let vip = proxy.local_addrs()[0];
+
+    // One session per client flow: a client keeps its backend; the next client gets the
+    // other one (round robin).
+    let a = UdpSocket::bind((LOOPBACK, 0)).await.unwrap();
+    let b = UdpSocket::bind((LOOPBACK, 0)).await.unwrap();
+    let first = udp_request(&a, vip, "a1").await;
+    for i in 0..5 {
+        assert_eq!(udp_request(&a, vip, &format!("a-{i}")).await, first);
+    }
+    let other = udp_request(&b, vip, "b1").await;
+    assert_ne!(other, first);
+    let stats = proxy.stats();
+    assert_eq!(stats.udp_sessions.load(Ordering::Relaxed), 2);
+    assert_eq!(stats.datagrams.load(Ordering::Relaxed), 14, "7 each way");
+
+    // Idle sessions end; the next datagram opens a new session.
+    let mut waited = 0;
+    while stats.udp_active.load(Ordering::SeqCst) > 0 {
+        assert!(waited < 500, "sessions never expired");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        waited += 1;
+    }
+    udp_request(&a, vip, "again").await;
+    assert_eq!(stats.udp_sessions.load(Ordering::Relaxed), 3);
+    proxy.shutdown(Duration::from_millis(100)).await;
+}

@@ -80,21 +80,26 @@ fn pods(n: usize) -> Vec<Pod> {
         .collect()
 }
 
-/// Applies changes to an in-memory slice set the way the store would (names for creates).
+/// Applies changes to an in-memory slice set the way the store would (names for creates);
+/// returns the slices written (with their names) and the names deleted.
 fn apply(
     slices: &mut Vec<EndpointSlice>,
     changes: kybern_netsvc::endpointslice::SliceChanges,
     counter: &mut usize,
-) {
+) -> (Vec<EndpointSlice>, Vec<String>) {
+    let mut written = Vec::new();
+    let mut deleted = Vec::new();
     for d in &changes.delete {
         slices.retain(|s| s.metadata.name != d.metadata.name);
+        deleted.push(d.metadata.name.clone().unwrap());
     }
     for u in changes.update {
         let i = slices
             .iter()
             .position(|s| s.metadata.name == u.metadata.name)
             .unwrap();
-        slices[i] = u;
+        slices[i] = u.clone();
+        written.push(u);
     }
     for mut c in changes.create {
         *counter += 1;
@@ -102,8 +107,10 @@ fn apply(
             "{}{counter}",
             c.metadata.generate_name.clone().unwrap()
         ));
-        slices.push(c);
+        slices.push(c.clone());
+        written.push(c);
     }
+    (written, deleted)
 }
 
 fn total(slices: &[EndpointSlice]) -> usize {
@@ -401,4 +408,252 @@ async fn store_scenario_scales_0_250_3_with_counted_writes() {
     svcs.delete("web", &Default::default()).await.unwrap();
     ctl.sync_service("default", "web").await.unwrap();
     assert!(slice_list(&store).await.is_empty());
+}
+
+/// One step of a random pod history for the incremental-index property.
+#[derive(Clone, Debug)]
+enum PodOp {
+    /// Creates pod `i` (no-op if it exists) with readiness and one of two container ports.
+    Add(usize, bool, bool),
+    /// Deletes pod `i`.
+    Delete(usize),
+    /// Flips readiness.
+    ToggleReady(usize),
+    /// Gives the pod a new IP.
+    NewIp(usize),
+    /// Switches the container port (the pod moves to the other port list's slices).
+    SwitchPort(usize),
+    /// Flips whether the Service's selector matches the pod.
+    ToggleSelected(usize),
+}
+
+/// The state the property test tracks per pod: (ready, second port, ip version, selected).
+type PodState = (bool, bool, usize, bool);
+
+fn pod_from_state(i: usize, (ready, second, ipv, selected): PodState) -> Pod {
+    let mut p = pod(
+        &format!("p{i}"),
+        &format!("10.{ipv}.{}.{}", i / 250, i % 250 + 1),
+        ready,
+        if second { 9090 } else { 8080 },
+    );
+    if !selected {
+        p.metadata.labels.insert("app".into(), "other".into());
+    }
+    p
+}
+
+fn pod_op() -> impl proptest::strategy::Strategy<Value = PodOp> {
+    use proptest::prelude::*;
+    let i = 0usize..24;
+    prop_oneof![
+        3 => (i.clone(), any::<bool>(), any::<bool>()).prop_map(|(i, r, s)| PodOp::Add(i, r, s)),
+        2 => i.clone().prop_map(PodOp::Delete),
+        2 => i.clone().prop_map(PodOp::ToggleReady),
+        1 => i.clone().prop_map(PodOp::NewIp),
+        1 => i.clone().prop_map(PodOp::SwitchPort),
+        1 => i.prop_map(PodOp::ToggleSelected),
+    ]
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+    /// Incremental (index) == full reconcile: after every single-pod change applied through
+    /// `SliceIndex::pod_changed`, a full reconcile of the same pods over the resulting slices
+    /// writes nothing, no slice exceeds the maximum, at most two slices were written, and the
+    /// maintained index equals one rebuilt from the slices.
+    #[test]
+    fn incremental_index_matches_full_reconcile(
+        initial in proptest::collection::vec((proptest::prelude::any::<bool>(), proptest::prelude::any::<bool>()), 0..20),
+        ops in proptest::collection::vec(pod_op(), 1..60),
+        max in 2usize..6,
+    ) {
+        use kybern_netsvc::endpointslice::SliceIndex;
+        use std::collections::BTreeMap;
+        let svc = service("web", IntOrString::String("web".into()));
+        let r = SliceReconciler { max_endpoints_per_slice: max, ..Default::default() };
+        let mut state: BTreeMap<usize, PodState> = initial
+            .iter()
+            .enumerate()
+            .map(|(i, (ready, second))| (i, (*ready, *second, 0, true)))
+            .collect();
+        let pods_of = |state: &BTreeMap<usize, PodState>| -> Vec<Pod> {
+            state.iter().map(|(i, st)| pod_from_state(*i, *st)).collect()
+        };
+        let mut slices = Vec::new();
+        let mut n = 0;
+        let c = r.reconcile(&svc, &pods_of(&state), &slices);
+        apply(&mut slices, c, &mut n);
+        let mut index = SliceIndex::new(&svc, slices.clone());
+        for op in ops {
+            let i = match op {
+                PodOp::Add(i, ready, second) => {
+                    state.entry(i).or_insert((ready, second, 0, true));
+                    i
+                }
+                PodOp::Delete(i) => {
+                    state.remove(&i);
+                    i
+                }
+                PodOp::ToggleReady(i) | PodOp::NewIp(i) | PodOp::SwitchPort(i) | PodOp::ToggleSelected(i) => {
+                    if let Some(st) = state.get_mut(&i) {
+                        match op {
+                            PodOp::ToggleReady(_) => st.0 = !st.0,
+                            PodOp::SwitchPort(_) => st.1 = !st.1,
+                            PodOp::NewIp(_) => st.2 += 1,
+                            _ => st.3 = !st.3,
+                        }
+                    }
+                    i
+                }
+            };
+            let current = state.get(&i).map(|st| pod_from_state(i, *st));
+            let c = index.pod_changed(&r, &svc, &format!("p{i}"), current.as_ref());
+            proptest::prop_assert!(c.writes() <= 2, "{op:?}: {} writes", c.writes());
+            let (written, deleted) = apply(&mut slices, c, &mut n);
+            for name in deleted {
+                index.remove(&name);
+            }
+            for s in written {
+                index.upsert(s);
+            }
+            let full = r.reconcile(&svc, &pods_of(&state), &slices);
+            proptest::prop_assert!(full.is_empty(), "{op:?}: full reconcile still writes {:?}", (full.create.len(), full.update.len(), full.delete.len()));
+            proptest::prop_assert!(slices.iter().all(|s| s.endpoints.len() <= max));
+            proptest::prop_assert_eq!(&index, &SliceIndex::new(&svc, slices.clone()));
+        }
+    }
+}
+
+/// Polls `check` until it holds (10 s at most).
+async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..1000 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+fn ready_count(slices: &[EndpointSlice]) -> usize {
+    slices
+        .iter()
+        .flat_map(|s| &s.endpoints)
+        .filter(|e| e.conditions.as_ref().unwrap().ready == Some(true))
+        .count()
+}
+
+/// The controller on the runtime: 0 -> 250 -> 3 pods, every pod change through the index
+/// (no full sync after the first), slices <= 100, one write for a pod turning not-ready, and
+/// a full reconcile of the end state writes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runtime_controller_scales_incrementally() {
+    use kybern_netsvc::endpointslice::runtime::{self, Settings, Stats};
+    use kybern_reconciler::runtime::{SharedInformers, Shutdown};
+    use std::sync::atomic::Ordering;
+
+    let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+    let svcs: Api<Service> = Api::namespaced(store.clone(), "default");
+    let pod_api: Api<Pod> = Api::namespaced(store.clone(), "default");
+    svcs.create(&service("web", IntOrString::Int(8080)))
+        .await
+        .unwrap();
+    let stats = Arc::new(Stats::default());
+    let shutdown = Shutdown::new();
+    let informers = SharedInformers::new();
+    let task = {
+        let (store, stats, shutdown) = (store.clone(), stats.clone(), shutdown.clone());
+        tokio::spawn(async move {
+            runtime::run(store, &informers, shutdown, Settings::default(), stats).await;
+        })
+    };
+    eventually("placeholder slice", || async {
+        let s = slice_list(&store).await;
+        s.len() == 1 && s[0].endpoints.is_empty()
+    })
+    .await;
+    let full_syncs = stats.full_syncs.load(Ordering::Relaxed);
+    assert_eq!(full_syncs, 1);
+
+    // 0 -> 250.
+    let mut created = Vec::new();
+    for p in pods(250) {
+        created.push(pod_api.create(&p).await.unwrap());
+    }
+    eventually("250 ready endpoints", || async {
+        ready_count(&slice_list(&store).await) == 250
+    })
+    .await;
+    let slices = slice_list(&store).await;
+    assert_eq!((slices.len(), total(&slices)), (3, 250));
+    assert!(slices.iter().all(|s| s.endpoints.len() <= 100));
+    assert_eq!(stats.full_syncs.load(Ordering::Relaxed), full_syncs);
+    assert!(stats.incremental_pods.load(Ordering::Relaxed) >= 250);
+
+    // One pod turns not-ready: it leaves rotation, and exactly one slice is rewritten (seen
+    // in the store: one resourceVersion changes, the set of slices stays).
+    let versions = |slices: &[EndpointSlice]| -> std::collections::BTreeMap<String, String> {
+        slices
+            .iter()
+            .map(|s| {
+                let m = &s.metadata;
+                (m.name.clone().unwrap(), m.resource_version.clone().unwrap())
+            })
+            .collect()
+    };
+    let before = versions(&slices);
+    let mut p = created[10].clone();
+    p.status.as_mut().unwrap().conditions[0].status = "False".into();
+    pod_api.update_status(&p).await.unwrap();
+    eventually("pod 10 not ready", || async {
+        ready_count(&slice_list(&store).await) == 249
+    })
+    .await;
+    let after = versions(&slice_list(&store).await);
+    assert!(after.keys().eq(before.keys()));
+    let rewritten = after.iter().filter(|(n, v)| before[*n] != **v).count();
+    assert_eq!(rewritten, 1);
+    let ip = p.status.as_ref().unwrap().pod_ip.clone().unwrap();
+    let eps_api: Api<kybern_core::api::core::v1::Endpoints> =
+        Api::namespaced(store.clone(), "default");
+    eventually("Endpoints mirror moved the address", || async {
+        eps_api.get_opt("web").await.unwrap().is_some_and(|e| {
+            e.subsets
+                .iter()
+                .any(|s| s.not_ready_addresses.iter().any(|a| a.ip == ip))
+        })
+    })
+    .await;
+
+    // 250 -> 3: every deletion rewrites (at most) the one slice holding the pod.
+    let writes = stats.slice_writes();
+    for p in &created[3..] {
+        pod_api
+            .delete(p.metadata.name.as_deref().unwrap(), &Default::default())
+            .await
+            .unwrap();
+    }
+    eventually("3 endpoints left", || async {
+        total(&slice_list(&store).await) == 3
+    })
+    .await;
+    let slices = slice_list(&store).await;
+    assert!(slices.len() <= 3 && slices.iter().all(|s| !s.endpoints.is_empty()));
+    assert!(stats.slice_writes() - writes <= 247);
+    assert_eq!(stats.full_syncs.load(Ordering::Relaxed), full_syncs);
+    // The full (reference) reconcile agrees with the incremental end state.
+    let st = EndpointSliceController::new(store.clone())
+        .sync_service("default", "web")
+        .await
+        .unwrap();
+    assert_eq!(st.slice_writes(), 0, "{st:?}");
+
+    shutdown.trigger();
+    task.await.unwrap();
 }

@@ -488,3 +488,142 @@ fn dns_records_for_service_kinds() {
         DnsAnswer::NxDomain
     );
 }
+
+#[test]
+fn dns_pod_records_insecure_verified_disabled() {
+    use kybern_core::api::core::v1::{Pod, PodIP, PodStatus};
+    use kybern_netsvc::dns::PodRecords;
+    let mut pod = Pod::default();
+    pod.metadata.namespace = Some("team".into());
+    pod.status = Some(PodStatus {
+        pod_ip: Some("10.1.2.3".into()),
+        pod_ips: ["10.1.2.3", "fd00::7"]
+            .iter()
+            .map(|ip| PodIP { ip: (*ip).into() })
+            .collect(),
+        ..Default::default()
+    });
+    let ip = |s: &str| -> Option<IpAddr> { Some(s.parse().unwrap()) };
+    use DnsAnswer::{NoData, NxDomain};
+    use PodRecords::{Disabled, Insecure, Verified};
+    use RecordKind::{A, Aaaa};
+    // (mode, name, type, Ok(address) or the empty answer)
+    type Case = (
+        PodRecords,
+        &'static str,
+        RecordKind,
+        Result<Option<IpAddr>, DnsAnswer>,
+    );
+    let table: [Case; 9] = [
+        (
+            Insecure,
+            "10-1-2-3.team.pod.cluster.local",
+            A,
+            Ok(ip("10.1.2.3")),
+        ),
+        (
+            Insecure,
+            "9-9-9-9.other.pod.cluster.local.",
+            A,
+            Ok(ip("9.9.9.9")),
+        ),
+        (
+            Insecure,
+            "fd00--7.team.pod.cluster.local",
+            Aaaa,
+            Ok(ip("fd00::7")),
+        ),
+        (
+            Insecure,
+            "10-1-2-3.team.pod.cluster.local",
+            Aaaa,
+            Err(NoData),
+        ),
+        (
+            Insecure,
+            "not-an-ip.team.pod.cluster.local",
+            A,
+            Err(NxDomain),
+        ),
+        (
+            Verified,
+            "10-1-2-3.team.pod.cluster.local",
+            A,
+            Ok(ip("10.1.2.3")),
+        ),
+        (
+            Verified,
+            "fd00--7.team.pod.cluster.local",
+            Aaaa,
+            Ok(ip("fd00::7")),
+        ),
+        (
+            Verified,
+            "10-1-2-3.other.pod.cluster.local",
+            A,
+            Err(NxDomain),
+        ),
+        (
+            Disabled,
+            "10-1-2-3.team.pod.cluster.local",
+            A,
+            Err(NxDomain),
+        ),
+    ];
+    for (mode, name, kind, want) in table {
+        let mut t = DnsTable::new("cluster.local").with_pod_records(mode);
+        t.add_pod(&pod);
+        let got = match t.lookup(name, kind) {
+            DnsAnswer::Records(r) => {
+                assert_eq!(r.len(), 1, "{mode:?} {name}");
+                Ok(match r[0].data {
+                    RecordData::A(a) => Some(IpAddr::V4(a)),
+                    RecordData::Aaaa(a) => Some(IpAddr::V6(a)),
+                    _ => None,
+                })
+            }
+            other => Err(other),
+        };
+        assert_eq!(got, want, "{mode:?} {name} {kind:?}");
+    }
+}
+
+#[tokio::test]
+async fn load_balancer_status_written_back_and_cleared() {
+    use kybern_netsvc::service_type::{LoopbackLoadBalancer, sync_load_balancer};
+    use kybern_reconciler::{Api, MemoryStore, Store};
+    use std::sync::Arc;
+    let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+    let api: Api<Service> = Api::namespaced(store, "default");
+    let provider = LoopbackLoadBalancer::new();
+    let mut lb = svc(ServiceSpec {
+        type_: Some("LoadBalancer".into()),
+        ..Default::default()
+    });
+    lb = api.create(&lb).await.unwrap();
+    let ingress_of = |s: &Service| -> Vec<Option<String>> {
+        s.status
+            .iter()
+            .flat_map(|st| st.load_balancer.iter())
+            .flat_map(|l| l.ingress.iter())
+            .map(|i| i.ip.clone())
+            .collect()
+    };
+    let synced = sync_load_balancer(&api, &provider, &lb).await.unwrap();
+    assert_eq!(ingress_of(&synced), [Some("127.0.0.2".to_string())]);
+    let stored = api.get("web").await.unwrap();
+    assert_eq!(ingress_of(&stored), [Some("127.0.0.2".to_string())]);
+    // Idempotent: no second write (the resourceVersion stays).
+    let again = sync_load_balancer(&api, &provider, &stored).await.unwrap();
+    assert_eq!(
+        again.metadata.resource_version,
+        stored.metadata.resource_version
+    );
+    // Turned into a ClusterIP Service: released and cleared.
+    let mut cip = stored.clone();
+    cip.spec.as_mut().unwrap().type_ = Some("ClusterIP".into());
+    let cip = api.update(&cip).await.unwrap();
+    let cleared = sync_load_balancer(&api, &provider, &cip).await.unwrap();
+    assert!(ingress_of(&cleared).is_empty());
+    assert!(ingress_of(&api.get("web").await.unwrap()).is_empty());
+}

@@ -7,6 +7,10 @@
 //!   (a pod whose `hostname`/`subdomain` match), else `<a-b-c-d>.<svc>.<ns>.svc.<domain>`
 //!   (the address with `.`/`:` turned to `-`).
 //!
+//! - pods (CoreDNS `pods insecure` / `pods verified`, see [`PodRecords`]):
+//!   `<a-b-c-d>.<ns>.pod.<domain>` answers the address the name spells; in `verified` mode only
+//!   when a pod of that namespace has that IP ([`DnsTable::add_pod`]).
+//!
 //! TTL is CoreDNS's default, 5 s. SRV priority is 0 and weight `100 / n` for `n` records
 //! (CoreDNS spreads weight evenly this way). Names are compared lower-case, without the
 //! trailing dot.
@@ -14,7 +18,7 @@
 use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use kybern_core::api::core::v1::Service;
+use kybern_core::api::core::v1::{Pod, Service};
 use kybern_core::api::discovery::v1::EndpointSlice;
 
 use crate::service_type::{CLUSTER_IP_NONE, ServiceKind};
@@ -93,12 +97,37 @@ pub enum DnsAnswer {
     NxDomain,
 }
 
-/// All cluster records, rebuilt from Services and slices.
+/// How pod names `<a-b-c-d>.<ns>.pod.<domain>` are answered (CoreDNS's `pods` option).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum PodRecords {
+    /// No pod records (CoreDNS's default).
+    #[default]
+    Disabled,
+    /// Any well-formed name answers the address it spells, pod or not (kubeadm's Corefile).
+    Insecure,
+    /// Only names of pods added with [`DnsTable::add_pod`] answer.
+    Verified,
+}
+
+/// All cluster records, rebuilt from Services and slices (and pods, in verified mode).
 #[derive(Clone, Debug)]
 pub struct DnsTable {
     domain: String,
     records: HashMap<String, Vec<DnsRecord>>,
     names: HashSet<String>,
+    pods: PodRecords,
+}
+
+/// `10-1-2-3` → `10.1.2.3`, `fd00--1` → `fd00::1` (the inverse of [`dashed`]).
+pub fn undashed(label: &str) -> Option<IpAddr> {
+    if let Ok(v4) = label.replace('-', ".").parse::<Ipv4Addr>() {
+        return Some(IpAddr::V4(v4));
+    }
+    label
+        .replace('-', ":")
+        .parse::<Ipv6Addr>()
+        .ok()
+        .map(IpAddr::V6)
 }
 
 fn norm(name: &str) -> String {
@@ -117,7 +146,61 @@ impl DnsTable {
             domain: norm(cluster_domain),
             records: HashMap::new(),
             names: HashSet::new(),
+            pods: PodRecords::Disabled,
         }
+    }
+
+    /// Sets how pod names are answered (before adding pods).
+    pub fn with_pod_records(mut self, mode: PodRecords) -> Self {
+        self.pods = mode;
+        self
+    }
+
+    /// `<a-b-c-d>.<ns>.pod.<domain>` for `ip`.
+    pub fn pod_name(&self, ip: &IpAddr, namespace: &str) -> String {
+        norm(&format!("{}.{namespace}.pod.{}", dashed(ip), self.domain))
+    }
+
+    /// Adds the records of one pod (verified mode: one A/AAAA per pod IP; other modes: nothing).
+    /// Terminal pods (`Succeeded`/`Failed`) get none.
+    pub fn add_pod(&mut self, pod: &Pod) {
+        if self.pods != PodRecords::Verified || crate::endpointslice::desired::is_pod_terminal(pod)
+        {
+            return;
+        }
+        let ns = pod.metadata.namespace.as_deref().unwrap_or("default");
+        let Some(status) = pod.status.as_ref() else {
+            return;
+        };
+        let ips: Vec<IpAddr> = status
+            .pod_ips
+            .iter()
+            .map(|p| p.ip.as_str())
+            .chain(status.pod_ip.as_deref())
+            .filter_map(|ip| ip.parse().ok())
+            .collect();
+        for ip in ips {
+            let name = self.pod_name(&ip, ns);
+            self.add_ip(&name, ip);
+        }
+    }
+
+    /// Insecure mode: the record a well-formed pod name spells.
+    fn insecure_pod_record(&self, name: &str) -> Option<DnsRecord> {
+        let rest = name.strip_suffix(&format!(".pod.{}", self.domain))?;
+        let (label, ns) = rest.split_once('.')?;
+        if ns.is_empty() || ns.contains('.') {
+            return None;
+        }
+        let data = match undashed(label)? {
+            IpAddr::V4(v4) => RecordData::A(v4),
+            IpAddr::V6(v6) => RecordData::Aaaa(v6),
+        };
+        Some(DnsRecord {
+            name: name.to_owned(),
+            ttl: DEFAULT_TTL,
+            data,
+        })
     }
 
     /// The cluster domain.
@@ -278,6 +361,15 @@ impl DnsTable {
     /// known name without such records; NXDOMAIN otherwise.
     pub fn lookup(&self, name: &str, kind: RecordKind) -> DnsAnswer {
         let name = norm(name);
+        if self.pods == PodRecords::Insecure
+            && let Some(rec) = self.insecure_pod_record(&name)
+        {
+            return if kind == RecordKind::Any || rec.data.kind() == kind {
+                DnsAnswer::Records(vec![rec])
+            } else {
+                DnsAnswer::NoData
+            };
+        }
         match self.records.get(&name) {
             Some(list) => {
                 let out: Vec<DnsRecord> = list

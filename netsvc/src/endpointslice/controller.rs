@@ -1,6 +1,8 @@
 //! Running the EndpointSlice logic against a store: sync one Service, sync all, and a simple
-//! watch loop (Services and Pods) until the controller runtime takes over.
+//! watch loop (Services and Pods). The controller on the Kybern runtime, with the incremental
+//! path, is [`super::runtime`]; this loop stays as the simplest store-backed driver.
 
+use std::borrow::Borrow;
 use std::collections::BTreeSet;
 use std::future::Future;
 use std::sync::Arc;
@@ -14,7 +16,7 @@ use kybern_reconciler::{
 
 use super::LABEL_SERVICE_NAME;
 use super::endpoints::desired_endpoints;
-use super::reconciler::SliceReconciler;
+use super::reconciler::{SliceChanges, SliceReconciler};
 
 /// What one sync wrote.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -97,41 +99,10 @@ impl EndpointSliceController {
             .await?
             .items;
         let changes = self.reconciler.reconcile(&service, &pod_list, &existing);
-        for s in &changes.create {
-            slices.create(s).await?;
-            stats.created += 1;
-        }
-        for s in &changes.update {
-            slices.update(s).await?;
-            stats.updated += 1;
-        }
-        for s in &changes.delete {
-            if let Some(n) = s.metadata.name.as_deref() {
-                slices.delete(n, &DeleteParams::default()).await?;
-                stats.deleted += 1;
-            }
-        }
+        write_changes(&slices, changes, &mut stats).await?;
         if self.mirror_endpoints {
             let eps: Api<Endpoints> = Api::namespaced(self.store.clone(), ns);
-            let want = desired_endpoints(&service, &pod_list);
-            match eps.get_opt(name).await? {
-                None => {
-                    eps.create(&want).await?;
-                    stats.endpoints_written = true;
-                }
-                Some(mut have) => {
-                    if have.subsets != want.subsets
-                        || have.metadata.labels != want.metadata.labels
-                        || have.metadata.annotations != want.metadata.annotations
-                    {
-                        have.subsets = want.subsets;
-                        have.metadata.labels = want.metadata.labels;
-                        have.metadata.annotations = want.metadata.annotations;
-                        eps.update(&have).await?;
-                        stats.endpoints_written = true;
-                    }
-                }
-            }
+            stats.endpoints_written = write_endpoints(&eps, &service, &pod_list).await?;
         }
         Ok(stats)
     }
@@ -198,6 +169,67 @@ impl EndpointSliceController {
             for (ns, name) in dirty {
                 self.sync_service(&ns, &name).await?;
             }
+        }
+    }
+}
+
+/// What [`write_changes`] wrote: the slices as the store returned them, and deleted names.
+#[derive(Debug, Default)]
+pub(crate) struct Written {
+    pub(crate) slices: Vec<EndpointSlice>,
+    pub(crate) deleted: Vec<String>,
+}
+
+/// Writes `changes` (creates, updates, deletes) and counts them in `stats`.
+pub(crate) async fn write_changes(
+    slices: &Api<EndpointSlice>,
+    changes: SliceChanges,
+    stats: &mut SyncStats,
+) -> Result<Written, StoreError> {
+    let mut out = Written::default();
+    for s in &changes.create {
+        out.slices.push(slices.create(s).await?);
+        stats.created += 1;
+    }
+    for s in &changes.update {
+        out.slices.push(slices.update(s).await?);
+        stats.updated += 1;
+    }
+    for s in changes.delete {
+        if let Some(n) = s.metadata.name {
+            slices.delete(&n, &DeleteParams::default()).await?;
+            stats.deleted += 1;
+            out.deleted.push(n);
+        }
+    }
+    Ok(out)
+}
+
+/// Brings the legacy `Endpoints` object of `service` up to date; whether it was written.
+pub(crate) async fn write_endpoints<P: Borrow<Pod>>(
+    eps: &Api<Endpoints>,
+    service: &Service,
+    pods: &[P],
+) -> Result<bool, StoreError> {
+    let want = desired_endpoints(service, pods);
+    let name = want.metadata.name.clone().unwrap_or_default();
+    match eps.get_opt(&name).await? {
+        None => {
+            eps.create(&want).await?;
+            Ok(true)
+        }
+        Some(mut have) => {
+            if have.subsets == want.subsets
+                && have.metadata.labels == want.metadata.labels
+                && have.metadata.annotations == want.metadata.annotations
+            {
+                return Ok(false);
+            }
+            have.subsets = want.subsets;
+            have.metadata.labels = want.metadata.labels;
+            have.metadata.annotations = want.metadata.annotations;
+            eps.update(&have).await?;
+            Ok(true)
         }
     }
 }

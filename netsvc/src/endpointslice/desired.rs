@@ -191,3 +191,17 @@ pub fn endpoint_key(ep: &Endpoint) -> String {
         ep.addresses.first().map(String::as_str).unwrap_or("")
     )
 }
+
+/// Whether [`endpoint_key`] of `ep` is `key`, without building the key (hot path of the
+/// incremental index).
+pub(crate) fn has_endpoint_key(ep: &Endpoint, key: &str) -> bool {
+    let addr = ep.addresses.first().map(String::as_str).unwrap_or("");
+    let rest = match ep.target_ref.as_ref() {
+        Some(t) => key
+            .strip_prefix(t.namespace.as_deref().unwrap_or(""))
+            .and_then(|r| r.strip_prefix('/'))
+            .and_then(|r| r.strip_prefix(t.name.as_deref().unwrap_or(""))),
+        None => Some(key),
+    };
+    rest.and_then(|r| r.strip_prefix('@')) == Some(addr)
+}

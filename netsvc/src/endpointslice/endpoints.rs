@@ -2,6 +2,7 @@
 //! controller): subsets of ready `addresses` and `notReadyAddresses` per port list, capped at
 //! 1000 addresses with the over-capacity annotation.
 
+use std::borrow::Borrow;
 use std::collections::BTreeMap;
 
 use kybern_core::api::core::v1::{
@@ -22,7 +23,7 @@ pub const ANNOTATION_OVER_CAPACITY: &str = "endpoints.kubernetes.io/over-capacit
 
 /// The `Endpoints` object the Service should have, named as the Service. Uses the Service's
 /// primary IP family; `publishNotReadyAddresses` puts every address in `addresses`.
-pub fn desired_endpoints(service: &Service, pods: &[Pod]) -> Endpoints {
+pub fn desired_endpoints<P: Borrow<Pod>>(service: &Service, pods: &[P]) -> Endpoints {
     let spec = service.spec.clone().unwrap_or_default();
     let publish = spec.publish_not_ready_addresses.unwrap_or(false);
     let family = address_types(service)[0];
@@ -30,6 +31,7 @@ pub fn desired_endpoints(service: &Service, pods: &[Pod]) -> Endpoints {
     type Addrs = (Vec<EndpointAddress>, Vec<EndpointAddress>);
     let mut groups: BTreeMap<Vec<(String, i32, String)>, Addrs> = BTreeMap::new();
     for pod in pods {
+        let pod = pod.borrow();
         if !selects(service, pod) || !should_pod_be_in_endpoints(pod, publish) {
             continue;
         }

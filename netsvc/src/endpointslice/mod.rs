@@ -3,15 +3,20 @@
 //!
 //! Everything here is level-triggered: [`reconcile_service`] takes the observed Service, its
 //! pods and its existing slices and returns the writes that make the slices right. The
-//! [`controller`] module runs it against a [`kybern_reconciler::Store`].
+//! [`controller`] module runs it against a [`kybern_reconciler::Store`]; [`index::SliceIndex`]
+//! is the incremental path (one pod's change touches one slice) and
+//! [`runtime::run`] the controller on the Kybern runtime's `Controller<Service>`.
 
 pub mod controller;
 pub mod desired;
 pub mod endpoints;
+pub mod index;
 pub mod reconciler;
+pub mod runtime;
 
 pub use desired::{is_pod_ready, pod_endpoint, should_pod_be_in_endpoints};
 pub use endpoints::{MAX_ENDPOINTS_CAPACITY, desired_endpoints};
+pub use index::SliceIndex;
 pub use reconciler::{SliceChanges, SliceReconciler, reconcile_service};
 
 /// Label naming the Service a slice belongs to.

@@ -13,6 +13,7 @@
 //!
 //! So when one pod changes, exactly one slice is written.
 
+use std::borrow::Borrow;
 use std::collections::BTreeMap;
 
 use kybern_core::api::core::v1::{Pod, Service};
@@ -107,7 +108,7 @@ pub fn address_types(service: &Service) -> Vec<IpFamily> {
 }
 
 /// Owner reference to the Service with `controller` and `blockOwnerDeletion` set.
-fn owner_ref(service: &Service) -> OwnerReference {
+pub(crate) fn owner_ref(service: &Service) -> OwnerReference {
     OwnerReference {
         api_version: "v1".into(),
         kind: "Service".into(),
@@ -136,7 +137,11 @@ pub fn slice_labels(service: &Service) -> BTreeMap<String, String> {
     labels
 }
 
-fn new_slice(service: &Service, family: IpFamily, ports: Vec<EndpointPort>) -> EndpointSlice {
+pub(crate) fn new_slice(
+    service: &Service,
+    family: IpFamily,
+    ports: Vec<EndpointPort>,
+) -> EndpointSlice {
     EndpointSlice {
         metadata: ObjectMeta {
             generate_name: Some(format!(
@@ -163,10 +168,32 @@ fn owned_by(slice: &EndpointSlice, service: &Service) -> bool {
         || service.metadata.uid.is_none()
 }
 
-/// A port list as a sortable key (order-insensitive).
-type PortKey = Vec<(Option<String>, Option<String>, Option<i32>, Option<String>)>;
+/// `slice` (about to be created) written under the identity of `old` (about to be deleted):
+/// one update instead of a delete and a create.
+pub(crate) fn reuse_identity(old: &EndpointSlice, mut slice: EndpointSlice) -> EndpointSlice {
+    slice.metadata.name = old.metadata.name.clone();
+    slice.metadata.generate_name = old.metadata.generate_name.clone();
+    slice.metadata.resource_version = old.metadata.resource_version.clone();
+    slice.metadata.uid = old.metadata.uid.clone();
+    slice
+}
 
-fn port_key(ports: &[EndpointPort]) -> PortKey {
+/// Whether `slice` is one this controller manages for `service` (managed-by and
+/// service-name labels).
+pub(crate) fn managed_for(slice: &EndpointSlice, service: &Service) -> bool {
+    slice
+        .metadata
+        .labels
+        .get(LABEL_MANAGED_BY)
+        .map(String::as_str)
+        == Some(CONTROLLER_NAME)
+        && slice.metadata.labels.get(LABEL_SERVICE_NAME) == service.metadata.name.as_ref()
+}
+
+/// A port list as a sortable key (order-insensitive).
+pub(crate) type PortKey = Vec<(Option<String>, Option<String>, Option<i32>, Option<String>)>;
+
+pub(crate) fn port_key(ports: &[EndpointPort]) -> PortKey {
     let mut key: PortKey = ports
         .iter()
         .map(|p| {
@@ -189,22 +216,49 @@ struct Work {
 }
 
 impl SliceReconciler {
+    /// The endpoint (of `family`) and endpoint ports `pod` contributes to `service`, or `None`
+    /// when the Service does not select it, it should not be published, or it has no address
+    /// of that family. Shared by the full reconcile and the incremental index.
+    pub(crate) fn pod_wants(
+        &self,
+        service: &Service,
+        pod: &Pod,
+        family: IpFamily,
+    ) -> Option<(Vec<EndpointPort>, Endpoint)> {
+        if !selects(service, pod) || !should_pod_be_in_endpoints(pod, true) {
+            return None;
+        }
+        let ep = pod_endpoint(service, pod, family, &self.node_zones)?;
+        Some((pod_endpoint_ports(service, pod), ep))
+    }
+
     /// Computes the writes that make `existing` (the slices labelled with the Service's name)
     /// the Service's desired slices for `pods` (any pods: the selector is applied here).
+    ///
+    /// This is O(all pods) and is the correctness reference; for one pod's change the
+    /// [`super::index::SliceIndex`] computes the same outcome touching one slice.
     pub fn reconcile(
         &self,
         service: &Service,
         pods: &[Pod],
         existing: &[EndpointSlice],
     ) -> SliceChanges {
+        self.reconcile_shared(service, pods, existing)
+    }
+
+    /// [`SliceReconciler::reconcile`] over pods held any way that borrows as a `Pod` (e.g. the
+    /// `Arc<Pod>`s of a runtime cache, without cloning them).
+    pub fn reconcile_shared<P: Borrow<Pod>>(
+        &self,
+        service: &Service,
+        pods: &[P],
+        existing: &[EndpointSlice],
+    ) -> SliceChanges {
         let max = self.max_endpoints_per_slice.max(1);
         let mut changes = SliceChanges::default();
         let mine: Vec<&EndpointSlice> = existing
             .iter()
-            .filter(|s| {
-                s.metadata.labels.get(LABEL_MANAGED_BY).map(String::as_str) == Some(CONTROLLER_NAME)
-                    && s.metadata.labels.get(LABEL_SERVICE_NAME) == service.metadata.name.as_ref()
-            })
+            .filter(|s| managed_for(s, service))
             .collect();
         let families = address_types(service);
         let labels = slice_labels(service);
@@ -223,13 +277,9 @@ impl SliceReconciler {
             let mut desired: BTreeMap<PortKey, (Vec<EndpointPort>, BTreeMap<String, Endpoint>)> =
                 BTreeMap::new();
             for pod in pods {
-                if !selects(service, pod) || !should_pod_be_in_endpoints(pod, true) {
-                    continue;
-                }
-                let Some(ep) = pod_endpoint(service, pod, *family, &self.node_zones) else {
+                let Some((ports, ep)) = self.pod_wants(service, pod.borrow(), *family) else {
                     continue;
                 };
-                let ports = pod_endpoint_ports(service, pod);
                 desired
                     .entry(port_key(&ports))
                     .or_insert_with(|| (ports, BTreeMap::new()))
@@ -361,12 +411,8 @@ impl SliceReconciler {
             let old = &changes.delete[i];
             if owned_by(old, service) && old.address_type == create.address_type {
                 let old = changes.delete.remove(i);
-                if let Some(mut slice) = changes.create.pop() {
-                    slice.metadata.name = old.metadata.name.clone();
-                    slice.metadata.generate_name = old.metadata.generate_name.clone();
-                    slice.metadata.resource_version = old.metadata.resource_version.clone();
-                    slice.metadata.uid = old.metadata.uid.clone();
-                    changes.update.push(slice);
+                if let Some(slice) = changes.create.pop() {
+                    changes.update.push(reuse_identity(&old, slice));
                 }
             } else {
                 i += 1;

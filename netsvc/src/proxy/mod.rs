@@ -1,10 +1,18 @@
-//! A real userspace L4 (TCP) proxy: one listener per service port (and node port), each
-//! accepted connection forwarded to the backend the [`ServiceResolver`] picks.
+//! A real userspace L4 proxy: one listener per service port (and node port), each accepted
+//! TCP connection, or each UDP client flow, forwarded to the backend the [`ServiceResolver`]
+//! picks.
 //!
 //! Updates swap the resolver atomically: connections already open keep flowing to their
 //! backend until they end (draining), new connections use the new endpoint set. A backend
 //! that refuses the connection is skipped and another is tried (at most [`CONNECT_ATTEMPTS`]),
 //! so a dead endpoint that has not yet left the set costs latency, not a failed connection.
+//!
+//! UDP (module `udp`) works as kube-proxy's userspace mode did: one session per client address,
+//! with its own socket connected to the chosen backend, ended after
+//! [`ProxyOptions::udp_idle_timeout`] without traffic. SCTP ports are not proxied (no SCTP
+//! on the loopback test hosts; [`ProxyPort::for_service`] skips them).
+
+mod udp;
 
 use std::io;
 use std::net::{IpAddr, SocketAddr};
@@ -14,7 +22,7 @@ use std::time::Duration;
 
 use kybern_core::api::core::v1::Service;
 use tokio::io::copy_bidirectional_with_sizes;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
@@ -26,8 +34,49 @@ pub const CONNECT_ATTEMPTS: usize = 3;
 /// How long one backend connect may take.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// Copy buffer per direction (64 KiB: large transfers need few syscalls per byte).
-pub const COPY_BUFFER: usize = 64 * 1024;
+/// Default copy buffer per direction of a TCP connection (see [`ProxyOptions::copy_buffer`]).
+pub const COPY_BUFFER: usize = 256 * 1024;
+/// Default idle time after which a UDP session ends (kube-proxy's `--udp-timeout`, 250 ms).
+pub const UDP_IDLE_TIMEOUT: Duration = Duration::from_millis(250);
+
+/// Tuning of a proxy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProxyOptions {
+    /// Copy buffer per direction of a TCP connection: large transfers need few syscalls per
+    /// byte (default [`COPY_BUFFER`]).
+    pub copy_buffer: usize,
+    /// A UDP session with no datagram either way for this long ends (default
+    /// [`UDP_IDLE_TIMEOUT`]).
+    pub udp_idle_timeout: Duration,
+}
+
+impl Default for ProxyOptions {
+    fn default() -> Self {
+        Self {
+            copy_buffer: COPY_BUFFER,
+            udp_idle_timeout: UDP_IDLE_TIMEOUT,
+        }
+    }
+}
+
+/// The transport a proxy port carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum L4Protocol {
+    /// TCP: one backend connection per accepted connection.
+    Tcp,
+    /// UDP: one backend session per client address.
+    Udp,
+}
+
+impl L4Protocol {
+    /// The Service port protocol name (`TCP`/`UDP`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            L4Protocol::Tcp => "TCP",
+            L4Protocol::Udp => "UDP",
+        }
+    }
+}
 
 /// One listening port of the proxy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,12 +87,14 @@ pub struct ProxyPort {
     pub service_port: i32,
     /// Cluster-IP traffic or node-port traffic.
     pub source: TrafficSource,
+    /// TCP or UDP.
+    pub protocol: L4Protocol,
 }
 
 impl ProxyPort {
-    /// The TCP ports of `service`: each service port on `cluster_ip`:port (a loopback
+    /// The TCP and UDP ports of `service`: each service port on `cluster_ip`:port (a loopback
     /// stand-in for the virtual IP; `ephemeral` listens on port 0 instead), and each node port
-    /// on `node_ip`:nodePort (external traffic).
+    /// on `node_ip`:nodePort (external traffic). SCTP ports are skipped (not supported).
     pub fn for_service(
         service: &Service,
         cluster_ip: IpAddr,
@@ -52,9 +103,14 @@ impl ProxyPort {
     ) -> Vec<ProxyPort> {
         let mut out = Vec::new();
         for sp in service.spec.iter().flat_map(|s| &s.ports) {
-            if service_port_protocol(sp) != "TCP" {
-                continue;
-            }
+            let protocol = match service_port_protocol(sp) {
+                "TCP" => L4Protocol::Tcp,
+                "UDP" => L4Protocol::Udp,
+                other => {
+                    tracing::debug!(protocol = other, port = sp.port, "not proxied");
+                    continue;
+                }
+            };
             let port = if ephemeral {
                 0
             } else {
@@ -64,12 +120,14 @@ impl ProxyPort {
                 listen: SocketAddr::new(cluster_ip, port),
                 service_port: sp.port,
                 source: TrafficSource::Internal,
+                protocol,
             });
             if let Some(np) = sp.node_port.and_then(|p| u16::try_from(p).ok()) {
                 out.push(ProxyPort {
                     listen: SocketAddr::new(node_ip, if ephemeral { 0 } else { np }),
                     service_port: sp.port,
                     source: TrafficSource::External,
+                    protocol,
                 });
             }
         }
@@ -90,12 +148,28 @@ pub struct ProxyStats {
     pub backend_errors: AtomicU64,
     /// Connections open now.
     pub active: AtomicUsize,
+    /// UDP sessions opened (one per client flow).
+    pub udp_sessions: AtomicU64,
+    /// UDP sessions open now.
+    pub udp_active: AtomicUsize,
+    /// UDP datagrams forwarded (both directions).
+    pub datagrams: AtomicU64,
 }
 
 struct Shared {
     resolver: RwLock<Arc<ServiceResolver>>,
     stats: ProxyStats,
     idle: Notify,
+    options: ProxyOptions,
+}
+
+impl Shared {
+    fn resolver(&self) -> Arc<ServiceResolver> {
+        self.resolver
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
 }
 
 /// A running proxy for one Service.
@@ -107,28 +181,52 @@ pub struct ServiceProxy {
 }
 
 impl ServiceProxy {
-    /// Binds every port and starts forwarding (on the current tokio runtime).
+    /// Binds every port and starts forwarding (on the current tokio runtime), with the
+    /// default [`ProxyOptions`].
     ///
     /// # Errors
     /// A port could not be bound.
     pub async fn start(resolver: ServiceResolver, ports: &[ProxyPort]) -> io::Result<Self> {
+        Self::start_with(resolver, ports, ProxyOptions::default()).await
+    }
+
+    /// [`ServiceProxy::start`] with explicit options.
+    ///
+    /// # Errors
+    /// A port could not be bound.
+    pub async fn start_with(
+        resolver: ServiceResolver,
+        ports: &[ProxyPort],
+        options: ProxyOptions,
+    ) -> io::Result<Self> {
         let shared = Arc::new(Shared {
             resolver: RwLock::new(Arc::new(resolver)),
             stats: ProxyStats::default(),
             idle: Notify::new(),
+            options,
         });
         let (stop, stop_rx) = watch::channel(false);
         let mut addrs = Vec::new();
         let mut listeners = Vec::new();
         for p in ports {
-            let listener = TcpListener::bind(p.listen).await?;
-            addrs.push(listener.local_addr()?);
-            listeners.push(tokio::spawn(accept_loop(
-                listener,
-                *p,
-                shared.clone(),
-                stop_rx.clone(),
-            )));
+            let task = match p.protocol {
+                L4Protocol::Tcp => {
+                    let listener = TcpListener::bind(p.listen).await?;
+                    addrs.push(listener.local_addr()?);
+                    tokio::spawn(accept_loop(listener, *p, shared.clone(), stop_rx.clone()))
+                }
+                L4Protocol::Udp => {
+                    let socket = UdpSocket::bind(p.listen).await?;
+                    addrs.push(socket.local_addr()?);
+                    tokio::spawn(udp::serve(
+                        Arc::new(socket),
+                        *p,
+                        shared.clone(),
+                        stop_rx.clone(),
+                    ))
+                }
+            };
+            listeners.push(task);
         }
         Ok(Self {
             shared,
@@ -155,11 +253,7 @@ impl ServiceProxy {
 
     /// The routing in use.
     pub fn resolver(&self) -> Arc<ServiceResolver> {
-        self.shared
-            .resolver
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.shared.resolver()
     }
 
     /// Counters.
@@ -167,8 +261,8 @@ impl ServiceProxy {
         &self.shared.stats
     }
 
-    /// Stops accepting, then waits up to `grace` for open connections to finish; returns how
-    /// many were still open (and are cut) at the deadline.
+    /// Stops accepting (and ends UDP sessions), then waits up to `grace` for open TCP
+    /// connections to finish; returns how many were still open (and are cut) at the deadline.
     pub async fn shutdown(self, grace: Duration) -> usize {
         let _ = self.stop.send(true);
         for l in &self.listeners {
@@ -214,11 +308,7 @@ async fn accept_loop(
 }
 
 async fn forward(mut client: TcpStream, peer: SocketAddr, port: ProxyPort, shared: &Shared) {
-    let resolver = shared
-        .resolver
-        .read()
-        .unwrap_or_else(|e| e.into_inner())
-        .clone();
+    let resolver = shared.resolver();
     let mut tried = Vec::new();
     for _ in 0..CONNECT_ATTEMPTS {
         let Ok(pick) = resolver.resolve_excluding(
@@ -235,13 +325,8 @@ async fn forward(mut client: TcpStream, peer: SocketAddr, port: ProxyPort, share
                 let _ = backend.set_nodelay(true);
                 let _ = client.set_nodelay(true);
                 shared.stats.forwarded.fetch_add(1, Ordering::Relaxed);
-                let _ = copy_bidirectional_with_sizes(
-                    &mut client,
-                    &mut backend,
-                    COPY_BUFFER,
-                    COPY_BUFFER,
-                )
-                .await;
+                let size = shared.options.copy_buffer.max(1);
+                let _ = copy_bidirectional_with_sizes(&mut client, &mut backend, size, size).await;
                 drop(pick);
                 return;
             }
