@@ -146,7 +146,8 @@ pub fn storage_namespace<'a>(
 /// cache rules: an object that starts matching is ADDED, one that stops matching is DELETED
 /// (its previous state, at the change's revision), and changes outside the selection are
 /// dropped. Shared by every backend's watch (the memory store's history holds [`Committed`]
-/// changes too).
+/// changes too). Inlined: it runs once per event per watcher, in every watcher's drain loop.
+#[inline]
 pub fn watch_event(
     selection: &super::selection::Selection,
     resource: &ApiResource,

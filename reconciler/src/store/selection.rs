@@ -248,6 +248,7 @@ impl Selection {
     }
 
     /// Whether every object is selected (no namespace, no selectors): matching can be skipped.
+    #[inline]
     pub fn selects_all(&self) -> bool {
         self.namespace.is_none() && !self.has_selectors()
     }
