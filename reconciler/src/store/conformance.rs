@@ -13,6 +13,12 @@
 //! ```
 //!
 //! Each function panics (with the rule it checks) on the first violation.
+//!
+//! # Revisions
+//! Tests never assume an absolute revision: each reads the store's revision when it starts
+//! (`base`) and checks revisions relative to it (a fresh `MemoryStore` starts at 0, a fresh
+//! etcd at 1). They do assume the store they get is theirs alone: one revision per write of
+//! the test, nothing else writing.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
@@ -144,12 +150,12 @@ async fn watch_from(s: &Arc<dyn Store>, r: &ApiResource, from: u64) -> WatchStre
 
 pub async fn create_sets_system_fields(f: &Factory) {
     let s = store(f);
-    assert_eq!(s.current_revision().await.unwrap(), 0);
+    let base = s.current_revision().await.unwrap();
     let a = s.create(&cms(), cm("ns", "a")).await.unwrap();
     let b = s.create(&cms(), cm("ns", "b")).await.unwrap();
-    assert_eq!(rv(&a), 1, "first write is revision 1");
-    assert_eq!(rv(&b), 2, "one global revision");
-    assert_eq!(s.current_revision().await.unwrap(), 2);
+    assert_eq!(rv(&a), base + 1, "a write takes the next revision");
+    assert_eq!(rv(&b), base + 2, "one global revision");
+    assert_eq!(s.current_revision().await.unwrap(), base + 2);
     for o in [&a, &b] {
         let m = &o.metadata;
         assert_eq!(m.uid.as_deref().map(str::len), Some(36), "uid is a UUID");
@@ -173,7 +179,7 @@ pub async fn create_sets_system_fields(f: &Factory) {
 
 pub async fn create_rejections(f: &Factory) {
     let s = store(f);
-    s.create(&cms(), cm("ns", "a")).await.unwrap();
+    let a = s.create(&cms(), cm("ns", "a")).await.unwrap();
     let mut with_rv = cm("ns", "b");
     with_rv.metadata.resource_version = Some("5".into());
     let mut no_name = cm("ns", "");
@@ -224,7 +230,7 @@ pub async fn create_rejections(f: &Factory) {
     }
     assert_eq!(
         s.current_revision().await.unwrap(),
-        1,
+        rv(&a),
         "failed creates write nothing"
     );
 }
@@ -759,14 +765,59 @@ fn names(items: &[Arc<DynamicObject>]) -> Vec<String> {
         .collect()
 }
 
+/// Lists with `opts` one item per page, following continue tokens; returns every page's
+/// `namespace/name`s in order.
+async fn list_paged(s: &Arc<dyn Store>, r: &ApiResource, opts: &ListOptions) -> Vec<String> {
+    let mut paged = Vec::new();
+    let mut token = None;
+    loop {
+        let page = s
+            .list(
+                r,
+                &ListOptions {
+                    limit: Some(1),
+                    continue_token: token.take(),
+                    ..opts.clone()
+                },
+            )
+            .await
+            .unwrap();
+        paged.extend(names(&page.items));
+        match page.continue_token {
+            Some(t) => token = Some(t),
+            None => return paged,
+        }
+    }
+}
+
+/// Lists come in etcd's order: by the bytes of upstream's key `…/<namespace>/<name>`, so a
+/// namespace that extends another with a character below `/` (`a-b`, `a.b`) sorts BEFORE it,
+/// and one that extends it with a character above (`ab`) after.
 pub async fn list_namespaces_and_order(f: &Factory) {
     let s = store(f);
-    for (ns, n) in [("b", "2"), ("a", "9"), ("b", "1"), ("ab", "0"), ("a", "10")] {
+    let base = s.current_revision().await.unwrap();
+    let objects = [
+        ("b", "2"),
+        ("a", "9"),
+        ("a-b", "x"),
+        ("b", "1"),
+        ("ab", "0"),
+        ("a.b", "y"),
+        ("a", "10"),
+        ("a", "9-1"),
+    ];
+    for (ns, n) in objects {
         s.create(&cms(), cm(ns, n)).await.unwrap();
     }
     let cases: Vec<(Option<&str>, Vec<&str>)> = vec![
-        (None, vec!["a/10", "a/9", "ab/0", "b/1", "b/2"]),
-        (Some("a"), vec!["a/10", "a/9"]),
+        (
+            None,
+            vec![
+                "a-b/x", "a.b/y", "a/10", "a/9", "a/9-1", "ab/0", "b/1", "b/2",
+            ],
+        ),
+        (Some("a"), vec!["a/10", "a/9", "a/9-1"]),
+        (Some("a-b"), vec!["a-b/x"]),
         (Some("b"), vec!["b/1", "b/2"]),
         (Some("zz"), vec![]),
     ];
@@ -782,9 +833,17 @@ pub async fn list_namespaces_and_order(f: &Factory) {
             .await
             .unwrap();
         assert_eq!(names(&page.items), want, "namespace {ns:?}");
-        assert_eq!(page.resource_version, 5);
+        assert_eq!(page.resource_version, base + objects.len() as u64);
         assert_eq!(page.continue_token, None);
     }
+    // Pagination walks the same order, one item per page.
+    assert_eq!(
+        list_paged(&s, &cms(), &ListOptions::default()).await,
+        vec![
+            "a-b/x", "a.b/y", "a/10", "a/9", "a/9-1", "ab/0", "b/1", "b/2"
+        ],
+        "pages follow the list order"
+    );
     let empty = s.list(&nodes(), &ListOptions::default()).await.unwrap();
     assert!(empty.items.is_empty());
 }
@@ -948,6 +1007,7 @@ pub async fn list_at_revision(f: &Factory) {
 
 pub async fn compaction_expires_old_revisions(f: &Factory) {
     let s = store(f);
+    let base = s.current_revision().await.unwrap();
     for i in 0..6 {
         s.create(&cms(), cm("ns", &format!("o{i}"))).await.unwrap();
     }
@@ -965,8 +1025,8 @@ pub async fn compaction_expires_old_revisions(f: &Factory) {
     for i in 0..3 {
         s.create(&cms(), cm("ns", &format!("p{i}"))).await.unwrap();
     }
-    let compacted = s.compact(8).await.unwrap();
-    assert_eq!(compacted, 8);
+    let compacted = s.compact(base + 8).await.unwrap();
+    assert_eq!(compacted, base + 8);
     check_err(
         "continue after compaction",
         s.list(
@@ -986,7 +1046,7 @@ pub async fn compaction_expires_old_revisions(f: &Factory) {
         s.list(
             &cms(),
             &ListOptions {
-                resource_version: Some("3".into()),
+                resource_version: Some((base + 3).to_string()),
                 resource_version_match: Some(ResourceVersionMatch::Exact),
                 ..ListOptions::default()
             },
@@ -1000,19 +1060,19 @@ pub async fn compaction_expires_old_revisions(f: &Factory) {
         s.watch(
             &cms(),
             &WatchOptions {
-                resource_version: Some("3".into()),
+                resource_version: Some((base + 3).to_string()),
                 ..WatchOptions::default()
             },
         )
         .await,
         StatusReason::Expired,
-        "too old resource version: 3 (8)",
+        &format!("too old resource version: {} ({})", base + 3, base + 8),
     );
     let at8 = s
         .list(
             &cms(),
             &ListOptions {
-                resource_version: Some("8".into()),
+                resource_version: Some((base + 8).to_string()),
                 resource_version_match: Some(ResourceVersionMatch::Exact),
                 ..ListOptions::default()
             },
@@ -1024,12 +1084,16 @@ pub async fn compaction_expires_old_revisions(f: &Factory) {
         8,
         "the compacted revision itself stays readable"
     );
-    let mut w = watch_from(&s, &cms(), 8).await;
+    let mut w = watch_from(&s, &cms(), base + 8).await;
     assert_eq!(
         brief(&next_event(&mut w).await),
-        ("ADDED".into(), "p2".into(), 9)
+        ("ADDED".into(), "p2".into(), base + 9)
     );
-    assert_eq!(s.compact(3).await.unwrap(), 8, "compaction never goes back");
+    assert_eq!(
+        s.compact(base + 3).await.unwrap(),
+        base + 8,
+        "compaction never goes back"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1037,8 +1101,8 @@ pub async fn compaction_expires_old_revisions(f: &Factory) {
 
 pub async fn watch_initial_state_and_order(f: &Factory) {
     let s = store(f);
-    s.create(&cms(), cm("ns", "a")).await.unwrap();
-    s.create(&cms(), cm("other", "b")).await.unwrap();
+    let a = s.create(&cms(), cm("ns", "a")).await.unwrap();
+    let b = s.create(&cms(), cm("other", "b")).await.unwrap();
     let mut all = s.watch(&cms(), &WatchOptions::default()).await.unwrap();
     let mut ns = s
         .watch(
@@ -1067,8 +1131,8 @@ pub async fn watch_initial_state_and_order(f: &Factory) {
     assert_eq!(
         got,
         vec![
-            ("ADDED".into(), "a".into(), 1),
-            ("ADDED".into(), "b".into(), 2),
+            ("ADDED".into(), "a".into(), rv(&a)),
+            ("ADDED".into(), "b".into(), rv(&b)),
             ("ADDED".into(), "c".into(), rv(&c)),
             ("MODIFIED".into(), "c".into(), rv(&c2)),
             ("ADDED".into(), "d".into(), rv(&d)),
@@ -1082,7 +1146,7 @@ pub async fn watch_initial_state_and_order(f: &Factory) {
     assert_eq!(
         got,
         vec![
-            ("ADDED".into(), "a".into(), 1),
+            ("ADDED".into(), "a".into(), rv(&a)),
             ("ADDED".into(), "c".into(), rv(&c)),
             ("MODIFIED".into(), "c".into(), rv(&c2)),
             ("DELETED".into(), "c".into(), rv(&del)),
@@ -1104,6 +1168,7 @@ pub async fn watch_initial_state_and_order(f: &Factory) {
 
 pub async fn watch_resumes_from_any_retained_revision(f: &Factory) {
     let s = store(f);
+    let base = s.current_revision().await.unwrap();
     let mut log: Vec<(String, String, u64)> = Vec::new();
     for i in 0..40u64 {
         let name = format!("o{}", i % 7);
@@ -1132,7 +1197,7 @@ pub async fn watch_resumes_from_any_retained_revision(f: &Factory) {
     }
     let head = s.current_revision().await.unwrap();
     // "0" means "any revision, with initial state" (see watch_initial_state_and_order).
-    for from in 1..=head {
+    for from in (base + 1)..=head {
         let want: Vec<_> = log.iter().filter(|e| e.2 > from).cloned().collect();
         let mut w = watch_from(&s, &cms(), from).await;
         let mut got = Vec::new();
@@ -1145,12 +1210,12 @@ pub async fn watch_resumes_from_any_retained_revision(f: &Factory) {
 
 pub async fn watch_bookmarks(f: &Factory) {
     let s = store(f);
-    s.create(&cms(), cm("ns", "a")).await.unwrap();
+    let a = s.create(&cms(), cm("ns", "a")).await.unwrap();
     let mut w = s
         .watch(
             &cms(),
             &WatchOptions {
-                resource_version: Some("1".into()),
+                resource_version: Some(rv(&a).to_string()),
                 bookmarks: true,
                 ..WatchOptions::default()
             },
@@ -1167,7 +1232,7 @@ pub async fn watch_bookmarks(f: &Factory) {
         .expect("a bookmark within an hour")
         .unwrap()
         .unwrap();
-    assert_eq!(brief(&ev), ("BOOKMARK".into(), String::new(), 2));
+    assert_eq!(brief(&ev), ("BOOKMARK".into(), String::new(), rv(&a) + 1));
     let b = s.create(&cms(), cm("ns", "b")).await.unwrap();
     assert_eq!(
         brief(&next_event(&mut w).await),
@@ -1178,9 +1243,9 @@ pub async fn watch_bookmarks(f: &Factory) {
 pub async fn slow_watcher_is_expired(f: &Factory) {
     let settings = StoreSettings { history: 512 };
     let s = f(&settings);
-    s.create(&cms(), cm("ns", "a")).await.unwrap();
-    let mut slow = watch_from(&s, &cms(), 1).await;
-    let mut fast = watch_from(&s, &cms(), 1).await;
+    let a = s.create(&cms(), cm("ns", "a")).await.unwrap();
+    let mut slow = watch_from(&s, &cms(), rv(&a)).await;
+    let mut fast = watch_from(&s, &cms(), rv(&a)).await;
     let cur = s.get(&cms(), Some("ns"), "a").await.unwrap();
     let mut obj = (*cur).clone();
     obj.metadata.resource_version = None;
@@ -1253,26 +1318,7 @@ pub async fn list_with_selectors(f: &Factory) {
         let page = s.list(&pods(), &opts).await.unwrap();
         assert_eq!(names(&page.items), want, "{l:?} {fsel:?}");
         // The same selection, one item per page.
-        let mut paged = Vec::new();
-        let mut token = None;
-        loop {
-            let p = s
-                .list(
-                    &pods(),
-                    &ListOptions {
-                        limit: Some(1),
-                        continue_token: token.clone(),
-                        ..opts.clone()
-                    },
-                )
-                .await
-                .unwrap();
-            paged.extend(names(&p.items));
-            match p.continue_token {
-                Some(t) => token = Some(t),
-                None => break,
-            }
-        }
+        let paged = list_paged(&s, &pods(), &opts).await;
         assert_eq!(paged, want, "paginated {l:?} {fsel:?}");
     }
     check_err(

@@ -14,7 +14,14 @@
 //! Every successful write takes the next value of ONE store-wide counter; the object's
 //! `metadata.resourceVersion` is that revision as a decimal string, lists report the revision
 //! they were read at, and a watch from revision `R` yields every change with a revision greater
-//! than `R`, in order. [`Store::compact`] forgets history up to a revision: reads and watches
+//! than `R`, in order. Revisions are ordered and comparable, not contiguous or absolute: the
+//! embedded stores start at 0 and count only their own writes, while the etcd backend uses
+//! etcd's revision as is (upstream's `resourceVersion` is the key's `mod_revision`), so an
+//! empty etcd store can be at any revision.
+//!
+//! # Order
+//! Lists (and a watch's initial events) come in etcd's order on every backend: by the bytes
+//! of `<namespace>/<name>` (upstream's key suffix), so namespace `a-b` sorts before `a`. [`Store::compact`] forgets history up to a revision: reads and watches
 //! older than it fail with [`StoreError::Expired`] (410).
 //!
 //! # Upstream rules
@@ -87,7 +94,7 @@ pub struct ListOptions {
 /// One page of a list: the items, the revision they were read at and the next page's token.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ObjectPage {
-    /// The objects, ordered by namespace then name.
+    /// The objects, in etcd's key order (`<namespace>/<name>` bytes, see the module docs).
     pub items: Vec<Arc<DynamicObject>>,
     /// The revision the page was read at; every page of one paginated list has the same.
     pub resource_version: u64,
@@ -336,7 +343,9 @@ pub trait Store: Send + Sync + fmt::Debug {
         options: &WatchOptions,
     ) -> Result<WatchStream, StoreError>;
 
-    /// The latest revision (0 for an empty store).
+    /// The latest revision: 0 for an empty [`MemoryStore`] or [`DurableStore`]; etcd's own
+    /// revision for the etcd backend (1 for a fresh etcd, moved by writes outside the store's
+    /// prefix on a shared one).
     async fn current_revision(&self) -> Result<u64, StoreError>;
 
     /// Forgets history up to and including `revision` (clamped to the current revision):

@@ -145,14 +145,18 @@ pub fn storage_namespace<'a>(
 /// The event a watch with `selection` sees for one committed change, with upstream's watch
 /// cache rules: an object that starts matching is ADDED, one that stops matching is DELETED
 /// (its previous state, at the change's revision), and changes outside the selection are
-/// dropped.
+/// dropped. Shared by every backend's watch (the memory store's history holds [`Committed`]
+/// changes too). Inlined: it runs once per event per watcher, in every watcher's drain loop.
+#[inline]
 pub fn watch_event(
     selection: &super::selection::Selection,
     resource: &ApiResource,
     change: &Committed,
 ) -> Option<super::WatchEvent<Arc<DynamicObject>>> {
     use super::WatchEvent;
-    let now = selection.matches(resource, &change.object);
+    // An unfiltered watch (the common case) skips matching altogether.
+    let all = selection.selects_all();
+    let now = all || selection.matches(resource, &change.object);
     match change.kind {
         ChangeKind::Added => now.then(|| WatchEvent::Added(change.object.clone())),
         ChangeKind::Deleted => now.then(|| WatchEvent::Deleted(change.object.clone())),
@@ -160,7 +164,7 @@ pub fn watch_event(
             let before = change
                 .prev
                 .as_ref()
-                .is_some_and(|p| selection.matches(resource, p));
+                .is_some_and(|p| all || selection.matches(resource, p));
             match (before, now) {
                 (true, true) => Some(WatchEvent::Modified(change.object.clone())),
                 (false, true) => Some(WatchEvent::Added(change.object.clone())),

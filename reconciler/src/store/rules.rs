@@ -196,13 +196,13 @@ pub fn prepare_update(
     mut new: DynamicObject,
     scope: WriteScope,
 ) -> Result<UpdatePlan, StoreError> {
-    let name = old.metadata.name.clone().unwrap_or_default();
+    let name = old.metadata.name.as_deref().unwrap_or("");
     let old_rv = old.metadata.resource_version.as_deref().unwrap_or("");
     if let Some(rv) = new.metadata.resource_version.as_deref()
         && !rv.is_empty()
         && rv != old_rv
     {
-        return Err(StoreError::conflict(resource, &name, CONFLICT_MODIFIED));
+        return Err(StoreError::conflict(resource, name, CONFLICT_MODIFIED));
     }
     match scope {
         WriteScope::Main => match old.data.get("status") {
@@ -228,7 +228,10 @@ pub fn prepare_update(
         }
         WriteScope::Whole => {}
     }
-    new.types = old.types.clone();
+    // Assign only what differs: the write path allocates nothing for fields already equal.
+    if new.types != old.types {
+        new.types = old.types.clone();
+    }
     let mut errs = ErrorList::new();
     {
         let (o, n) = (&old.metadata, &mut new.metadata);
@@ -283,11 +286,13 @@ pub fn prepare_update(
             }
         }
         n.generation = o.generation;
-        n.resource_version = o.resource_version.clone();
+        if n.resource_version != o.resource_version {
+            n.resource_version = o.resource_version.clone();
+        }
         n.self_link = None;
     }
     if !errs.is_empty() {
-        return Err(StoreError::invalid(resource, &name, errs));
+        return Err(StoreError::invalid(resource, name, errs));
     }
     if scope != WriteScope::Status && spec_changed(old, &new) {
         new.metadata.generation = Some(old.metadata.generation.unwrap_or(0) + 1);

@@ -247,6 +247,12 @@ impl Selection {
         self.labels.is_some() || !self.fields.is_empty()
     }
 
+    /// Whether every object is selected (no namespace, no selectors): matching can be skipped.
+    #[inline]
+    pub fn selects_all(&self) -> bool {
+        self.namespace.is_none() && !self.has_selectors()
+    }
+
     /// Whether `obj` (of `resource`) is selected.
     pub fn matches(&self, resource: &ApiResource, obj: &DynamicObject) -> bool {
         if let Some(ns) = &self.namespace

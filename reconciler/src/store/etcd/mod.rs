@@ -8,16 +8,24 @@
 //! `resourceVersion` (as upstream does: it is the key's `mod_revision`).
 //!
 //! # Revisions
-//! The store's revision is etcd's revision minus [`REVISION_OFFSET`] (1): etcd counts its
-//! empty state as revision 1, while the [`Store`] contract (and the conformance suite) starts
-//! an empty store at 0. Every object's `resourceVersion` is its `mod_revision − 1`; order, gaps
-//! and the one-counter-for-everything property are etcd's own.
+//! The store's revision IS etcd's revision, as upstream's: an object's `resourceVersion` is
+//! its key's `mod_revision`, a list's is the header revision it was read at. A fresh etcd
+//! starts at revision 1 (not 0 like [`MemoryStore`](super::MemoryStore)), and a shared etcd
+//! moves the revision for writes outside this store's prefix: revisions are comparable and
+//! ordered, never contiguous or absolute (the conformance suite checks them relative to the
+//! store's revision at the start of each test).
 //!
 //! # Semantics mapping
-//! - create: a transaction `create_revision(key) == 0` → put, else AlreadyExists.
-//! - update / delete: read, apply the shared rules, then a transaction
-//!   `mod_revision(key) == read` → put/delete, else re-read and retry (upstream's
-//!   `GuaranteedUpdate`); a caller's `resourceVersion` precondition makes the retry a Conflict.
+//! - create: ONE transaction `create_revision(key) == 0` → put, else AlreadyExists.
+//! - update / delete: apply the shared rules to the object's last known state, then ONE
+//!   transaction `mod_revision(key) == known` → put/delete, else get (the current state comes
+//!   back in the same round trip) and retry (upstream's `GuaranteedUpdate`); a caller's
+//!   `resourceVersion` precondition makes the retry a Conflict. The last known state comes
+//!   from a bounded cache of what this handle last read or wrote per key
+//!   ([`UPDATE_CACHE_ENTRIES`]), as upstream takes it from its watch cache, so an update of an
+//!   object this handle has seen is a single round trip; the cache is only a guess (the
+//!   transaction checks it), and a no-op or a failed rule against a cached state is confirmed
+//!   with a real read before it is answered, as upstream does.
 //! - list: a range read pinned at one revision (the first page's), filtered client-side,
 //!   paginated with upstream's continue tokens (base64 JSON of the revision and the last key).
 //! - watch: an etcd watch on the kind's (or namespace's) prefix from `start_revision`, with
@@ -37,8 +45,9 @@
 mod keys;
 mod watch;
 
-use std::sync::Arc;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
@@ -58,8 +67,9 @@ use super::{
     names, rules,
 };
 
-/// etcd revision − store revision: etcd's empty state is revision 1, the store's is 0.
-pub const REVISION_OFFSET: u64 = 1;
+/// Most keys whose last known state (object and `mod_revision`) an `EtcdStore` handle keeps
+/// for single-transaction updates; the cache is emptied when it is full.
+pub const UPDATE_CACHE_ENTRIES: usize = 16_384;
 
 /// How many times `create` draws a new `generateName` suffix after a name clash.
 const GENERATE_NAME_ATTEMPTS: usize = 8;
@@ -107,6 +117,8 @@ struct Inner {
     /// The newest store revision seen in any response (for metrics).
     seen: AtomicU64,
     watchers: Arc<AtomicU64>,
+    /// key → the last state this handle read or wrote and its `mod_revision`.
+    known: Mutex<HashMap<String, (Arc<DynamicObject>, i64)>>,
 }
 
 impl std::fmt::Debug for Inner {
@@ -150,16 +162,14 @@ fn other(e: etcd_client::Error) -> StoreError {
     }
 }
 
-/// Store revision of an etcd revision.
+/// Store revision of an etcd revision (the same number; etcd's are never negative).
 fn to_store(etcd: i64) -> u64 {
-    u64::try_from(etcd)
-        .unwrap_or(0)
-        .saturating_sub(REVISION_OFFSET)
+    u64::try_from(etcd).unwrap_or(0)
 }
 
-/// etcd revision of a store revision.
+/// etcd revision of a store revision (the same number).
 fn to_etcd(store: u64) -> i64 {
-    i64::try_from(store.saturating_add(REVISION_OFFSET)).unwrap_or(i64::MAX)
+    i64::try_from(store).unwrap_or(i64::MAX)
 }
 
 fn header_revision(h: Option<&etcd_client::ResponseHeader>) -> i64 {
@@ -210,6 +220,7 @@ impl EtcdStore {
                 compacted: AtomicU64::new(0),
                 seen: AtomicU64::new(0),
                 watchers: Arc::new(AtomicU64::new(0)),
+                known: Mutex::default(),
             }),
         }
     }
@@ -265,14 +276,44 @@ impl EtcdStore {
         r
     }
 
+    fn known(&self) -> MutexGuard<'_, HashMap<String, (Arc<DynamicObject>, i64)>> {
+        match self.inner.known.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    /// Remembers (or, with `None`, forgets) the latest state of `key`.
+    fn remember(&self, key: &str, state: Option<&(Arc<DynamicObject>, i64)>) {
+        let mut known = self.known();
+        match state {
+            Some(s) => {
+                if known.len() >= UPDATE_CACHE_ENTRIES && !known.contains_key(key) {
+                    known.clear();
+                }
+                known.insert(key.to_owned(), s.clone());
+            }
+            None => {
+                known.remove(key);
+            }
+        }
+    }
+
+    /// The last state of `key` this handle saw, if any (a guess, checked by the write).
+    fn last_known(&self, key: &str) -> Option<(Arc<DynamicObject>, i64)> {
+        self.known().get(key).cloned()
+    }
+
     /// The latest state of a key and its etcd `mod_revision`.
     async fn read(&self, key: &str) -> Result<Option<(Arc<DynamicObject>, i64)>, StoreError> {
         let resp = self.client().await?.get(key, None).await.map_err(other)?;
         self.saw(header_revision(resp.header()));
-        match resp.kvs().first() {
-            Some(kv) => Ok(Some((Arc::new(decode(kv)?), kv.mod_revision()))),
-            None => Ok(None),
-        }
+        let state = match resp.kvs().first() {
+            Some(kv) => Some((Arc::new(decode(kv)?), kv.mod_revision())),
+            None => None,
+        };
+        self.remember(key, state.as_ref());
+        Ok(state)
     }
 
     async fn create_inner(
@@ -298,7 +339,9 @@ impl EtcdStore {
                 let rev = header_revision(resp.header());
                 self.saw(rev);
                 obj.metadata.resource_version = Some(to_store(rev).to_string());
-                return Ok(Arc::new(obj));
+                let obj = Arc::new(obj);
+                self.remember(&key, Some(&(obj.clone(), rev)));
+                return Ok(obj);
             }
             attempts += 1;
             if !generated || attempts >= GENERATE_NAME_ATTEMPTS {
@@ -334,16 +377,21 @@ impl EtcdStore {
         let rev = header_revision(resp.header());
         self.saw(rev);
         if resp.succeeded() {
-            return Ok(Ok(change.finish(to_store(rev))));
+            let done = change.finish(to_store(rev));
+            let state = (done.kind != ChangeKind::Deleted).then(|| (done.object.clone(), rev));
+            self.remember(key, state.as_ref());
+            return Ok(Ok(done));
         }
+        let mut current = None;
         for r in resp.op_responses() {
             if let TxnOpResponse::Get(g) = r
                 && let Some(kv) = g.kvs().first()
             {
-                return Ok(Err(Some((Arc::new(decode(kv)?), kv.mod_revision()))));
+                current = Some((Arc::new(decode(kv)?), kv.mod_revision()));
             }
         }
-        Ok(Err(None))
+        self.remember(key, current.as_ref());
+        Ok(Err(current))
     }
 
     async fn update_inner(
@@ -356,18 +404,36 @@ impl EtcdStore {
         let key = self
             .keys()
             .object(resource, obj.metadata.namespace.as_deref(), &name);
-        let mut current = self.read(&key).await?;
+        // Plan against the last known state when there is one (no read round trip); the
+        // transaction checks it is still current.
+        let mut current = self.last_known(&key);
+        let mut guessed = current.is_some();
+        if !guessed {
+            current = self.read(&key).await?;
+        }
         for _ in 0..UPDATE_RETRIES {
             let Some((cur, mod_rev)) = current else {
                 return Err(StoreError::not_found(resource, &name));
             };
-            match plan::update(resource, cur, obj.clone(), scope)? {
-                Planned::Unchanged(o) => return Ok(o),
-                Planned::Write(change) => {
-                    match self.write_if_unchanged(&key, mod_rev, *change).await? {
-                        Ok(done) => return Ok(done.object),
-                        Err(now) => current = now,
-                    }
+            let change = match plan::update(resource, cur, obj.clone(), scope) {
+                Ok(Planned::Write(change)) => change,
+                Ok(Planned::Unchanged(o)) if !guessed => return Ok(o),
+                Err(e) if !guessed => return Err(e),
+                // A no-op or a rule failure against a possibly stale state: confirm it
+                // against the real one (upstream's GuaranteedUpdate does the same).
+                Ok(Planned::Unchanged(_)) | Err(_) => {
+                    tracing::debug!(key, "update planned on a cached state: re-reading");
+                    guessed = false;
+                    current = self.read(&key).await?;
+                    continue;
+                }
+            };
+            match self.write_if_unchanged(&key, mod_rev, *change).await? {
+                Ok(done) => return Ok(done.object),
+                Err(now) => {
+                    tracing::debug!(key, "update lost a race or used a stale state: retrying");
+                    guessed = false;
+                    current = now;
                 }
             }
         }

@@ -11,32 +11,20 @@ use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 
-use kybern_core::DynamicObject;
-
 use super::wake::Wakeups;
+use crate::store::plan::Committed;
 
 /// Events per chunk.
 pub(super) const CHUNK: usize = 256;
 
-/// What happened to an object.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum EventKind {
-    Added,
-    Modified,
-    Deleted,
-}
+/// What happened to an object: the shared [`ChangeKind`] (the history stores the same
+/// [`Committed`] changes the other backends produce).
+pub(super) use crate::store::plan::ChangeKind as EventKind;
 
-/// One change, stored once and shared by every watcher.
-#[derive(Debug)]
-pub(super) struct Event {
-    pub(super) revision: u64,
-    pub(super) kind: EventKind,
-    /// The new state (for Deleted: the last state at the deletion's revision).
-    pub(super) object: Arc<DynamicObject>,
-    /// The state before the change (None for Added), so watchers with selectors can tell
-    /// "started matching" from "stopped matching".
-    pub(super) prev: Option<Arc<DynamicObject>>,
-}
+/// One change, stored once and shared by every watcher: the new state (for Deleted: the last
+/// state at the deletion's revision) and the state before it (None for Added), so watchers
+/// with selectors can tell "started matching" from "stopped matching".
+pub(super) type Event = Committed;
 
 /// A fixed-size block of events; slots fill in order, `next` links to the following block.
 #[derive(Debug)]
@@ -47,11 +35,15 @@ pub(super) struct Chunk {
     next: OnceLock<Arc<Chunk>>,
 }
 
+/// The slots of one chunk, empty.
+type Slots = Box<[OnceLock<Event>]>;
+
 impl Chunk {
-    fn new(seq0: u64) -> Arc<Self> {
+    /// A chunk starting at `seq0`, reusing `spare` slots when given (they must be empty).
+    fn new(seq0: u64, spare: Option<Slots>) -> Arc<Self> {
         Arc::new(Chunk {
             seq0,
-            slots: (0..CHUNK).map(|_| OnceLock::new()).collect(),
+            slots: spare.unwrap_or_else(|| (0..CHUNK).map(|_| OnceLock::new()).collect()),
             next: OnceLock::new(),
         })
     }
@@ -141,6 +133,10 @@ pub(super) struct History {
     capacity: usize,
     /// Every event at or below this revision is gone from the history.
     floor: u64,
+    /// The emptied slots of a dropped chunk, for the next chunk: a chunk's slots are one
+    /// ~10 KiB allocation, and allocating one every 256 writes made glibc consolidate its
+    /// free lists on the write path.
+    spare: Option<Slots>,
     pub(super) shared: Arc<Shared>,
 }
 
@@ -148,13 +144,14 @@ impl History {
     /// An empty history keeping at least `capacity` events.
     pub(super) fn new(capacity: usize) -> Self {
         let mut chunks = VecDeque::new();
-        chunks.push_back(Chunk::new(0));
+        chunks.push_back(Chunk::new(0, None));
         History {
             chunks,
             tail_len: 0,
             retained: 0,
             capacity: capacity.max(CHUNK),
             floor: 0,
+            spare: None,
             shared: Arc::new(Shared::default()),
         }
     }
@@ -173,7 +170,7 @@ impl History {
     /// keys may now be pruned down to [`History::floor`]).
     pub(super) fn append(&mut self, event: Event) -> Vec<Arc<Chunk>> {
         if self.tail_len == CHUNK {
-            let next = Chunk::new(self.tail().seq0 + CHUNK as u64);
+            let next = Chunk::new(self.tail().seq0 + CHUNK as u64, self.spare.take());
             let _ = self.tail().next.set(next.clone());
             self.chunks.push_back(next);
             self.tail_len = 0;
@@ -189,6 +186,23 @@ impl History {
             }
         }
         dropped
+    }
+
+    /// Takes back the slots of dropped chunks (once the caller is done with their events):
+    /// a chunk no watcher is reading any more is emptied and kept for the next chunk; its
+    /// events (and the object versions only they held) are freed here.
+    pub(super) fn recycle(&mut self, dropped: Vec<Arc<Chunk>>) {
+        for chunk in dropped {
+            // Watchers hold chunks weakly; one being read right now stays with its reader.
+            let Ok(chunk) = Arc::try_unwrap(chunk) else {
+                continue;
+            };
+            let mut slots = chunk.slots;
+            for slot in slots.iter_mut() {
+                drop(slot.take());
+            }
+            self.spare = Some(slots);
+        }
     }
 
     fn pop_front(&mut self) -> Option<Arc<Chunk>> {

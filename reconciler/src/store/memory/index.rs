@@ -9,10 +9,9 @@ use std::sync::Arc;
 
 use kybern_core::{ApiResource, DynamicObject};
 
-use super::history::{Event, EventKind};
 use super::{Inner, MemoryStore, MemoryStoreConfig, State, object_key};
 use crate::store::metrics::Metrics;
-use crate::store::plan::{ChangeKind, Committed};
+use crate::store::plan::Committed;
 
 impl MemoryStore {
     /// A store holding `objects` (`(group, plural, object)`, each carrying its
@@ -90,18 +89,7 @@ impl MemoryStore {
                     .as_deref()
                     .filter(|_| resource.is_namespaced());
                 let key = object_key(namespace, c.object.metadata.name.as_deref().unwrap_or(""));
-                let kind = match c.kind {
-                    ChangeKind::Added => EventKind::Added,
-                    ChangeKind::Modified => EventKind::Modified,
-                    ChangeKind::Deleted => EventKind::Deleted,
-                };
-                let event = Event {
-                    revision: c.revision,
-                    kind,
-                    object: c.object.clone(),
-                    prev: c.prev.clone(),
-                };
-                let shared = self.inner.commit(&mut st, resource, key, event);
+                let shared = self.inner.commit(&mut st, resource, key, c.clone());
                 if !wake.iter().any(|w| Arc::ptr_eq(w, &shared)) {
                     wake.push(shared);
                 }

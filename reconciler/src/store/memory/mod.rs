@@ -3,7 +3,7 @@
 //!
 //! # Layout
 //! One `RwLock` guards the store state: the global revision, and per kind (group + plural) an
-//! ordered map `namespace\0name → versions` plus the kind's event [`history`]. Each key keeps
+//! ordered map `namespace/name → versions` (etcd's key order) plus the kind's event [`history`]. Each key keeps
 //! the versions written since the compaction floor (and the newest one at or below it), so a
 //! list can read the state at any retained revision and pagination stays consistent at the
 //! first page's revision. A write takes the write lock once: check, assign the next revision,
@@ -123,6 +123,11 @@ impl Kinds {
         self.list.get(self.position(resource)?)
     }
 
+    fn get_mut(&mut self, resource: &ApiResource) -> Option<&mut Kind> {
+        let i = self.position(resource)?;
+        self.list.get_mut(i)
+    }
+
     /// The kind, created empty with a history of `capacity` events if new.
     fn get_or_insert(&mut self, resource: &ApiResource, capacity: usize) -> &mut Kind {
         let i = match self.position(resource) {
@@ -152,19 +157,37 @@ impl Kinds {
     }
 }
 
-/// `namespace \0 name`: sorts by namespace, then name.
+/// The key of an object inside its kind: `namespace/name`, or `name` for a cluster-scoped
+/// object. Keys sort in etcd's order: upstream's etcd key is
+/// `/registry/[<group>/]<resource>/<namespace>/<name>`, so `a-b/x` sorts before `a/x`
+/// (`'-' < '/'`) and lists come out in the same order from every backend. Neither a namespace
+/// nor a name can contain `/` (upstream's path-segment rule), so the split is unambiguous.
 fn object_key(namespace: Option<&str>, name: &str) -> String {
-    let ns = namespace.unwrap_or("");
-    let mut k = String::with_capacity(ns.len() + 1 + name.len());
-    k.push_str(ns);
-    k.push('\0');
-    k.push_str(name);
+    let mut k = String::new();
+    push_object_key(&mut k, namespace, name);
     k
 }
 
+/// Appends [`object_key`] to `k`.
+fn push_object_key(k: &mut String, namespace: Option<&str>, name: &str) {
+    match namespace.filter(|ns| !ns.is_empty()) {
+        Some(ns) => {
+            k.reserve(ns.len() + 1 + name.len());
+            k.push_str(ns);
+            k.push('/');
+        }
+        None => k.reserve(name.len()),
+    }
+    k.push_str(name);
+}
+
+/// The first key of a namespace's range.
+fn namespace_prefix(namespace: &str) -> String {
+    format!("{namespace}/")
+}
+
 fn split_key(key: &str) -> (Option<&str>, &str) {
-    match key.split_once('\0') {
-        Some(("", name)) => (None, name),
+    match key.split_once('/') {
         Some((ns, name)) => (Some(ns), name),
         None => (None, key),
     }
@@ -185,6 +208,18 @@ impl Kind {
             .get(key)
             .and_then(|v| v.last())
             .and_then(|(_, o)| o.as_ref())
+    }
+
+    /// Appends `event` (its version is already recorded) to the history, prunes the versions
+    /// only the events that retention dropped were keeping, and returns the kind's waker.
+    fn append(&mut self, compacted: u64, event: Event) -> Arc<history::Shared> {
+        let dropped = self.history.append(event);
+        if !dropped.is_empty() {
+            let floor = compacted.max(self.history.floor());
+            prune_dropped(self, &dropped, floor);
+            self.history.recycle(dropped);
+        }
+        self.history.shared.clone()
     }
 }
 
@@ -224,9 +259,12 @@ fn prune_dropped(kind: &mut Kind, dropped: &[Arc<Chunk>], floor: u64) {
     for chunk in dropped {
         for ev in chunk.events() {
             key.clear();
-            key.push_str(ev.object.metadata.namespace.as_deref().unwrap_or(""));
-            key.push('\0');
-            key.push_str(ev.object.metadata.name.as_deref().unwrap_or(""));
+            let m = &ev.object.metadata;
+            push_object_key(
+                &mut key,
+                m.namespace.as_deref(),
+                m.name.as_deref().unwrap_or(""),
+            );
             if let Some(v) = kind.objects.get_mut(key.as_str()) {
                 prune(v, floor);
                 if v.is_empty() {
@@ -278,30 +316,36 @@ impl Inner {
         key: String,
         event: Event,
     ) -> Arc<history::Shared> {
-        let revision = event.revision;
-        st.revision = revision;
+        st.revision = event.revision;
         let compacted = st.compacted;
-        let k = st.kind_mut(resource, self.config.history);
-        let stored = match event.kind {
-            EventKind::Deleted => None,
-            _ => Some(event.object.clone()),
-        };
+        let k = st.kinds.get_or_insert(resource, self.config.history);
         let floor = compacted.max(k.history.floor());
         // An update finds its key by reference; only a new key is inserted.
-        if let Some(versions) = k.objects.get_mut(key.as_str()) {
-            versions.push((revision, stored));
-            if versions.len() > 2 {
-                prune(versions, floor);
+        match k.objects.get_mut(key.as_str()) {
+            Some(versions) => push_version(versions, &event, floor),
+            None => {
+                k.objects
+                    .insert(key, vec![(event.revision, stored_state(&event))]);
             }
-        } else {
-            k.objects.insert(key, vec![(revision, stored)]);
         }
-        let dropped = k.history.append(event);
-        if !dropped.is_empty() {
-            let floor = compacted.max(k.history.floor());
-            prune_dropped(k, &dropped, floor);
-        }
-        k.history.shared.clone()
+        k.append(compacted, event)
+    }
+}
+
+/// What a key's version list keeps for `event`: the object, or `None` for a deletion.
+fn stored_state(event: &Event) -> Option<Arc<DynamicObject>> {
+    match event.kind {
+        EventKind::Deleted => None,
+        _ => Some(event.object.clone()),
+    }
+}
+
+/// Adds `event`'s state to an existing key's versions, pruning what no read at or above
+/// `floor` can see.
+fn push_version(versions: &mut Versions, event: &Event, floor: u64) {
+    versions.push((event.revision, stored_state(event)));
+    if versions.len() > 2 {
+        prune(versions, floor);
     }
 }
 
@@ -398,28 +442,34 @@ impl MemoryStore {
         obj: DynamicObject,
         scope: WriteScope,
     ) -> Result<Arc<DynamicObject>, StoreError> {
-        let name = obj.metadata.name.as_deref().unwrap_or("");
         let namespace = obj
             .metadata
             .namespace
             .as_deref()
             .filter(|_| resource.is_namespaced());
-        let key = object_key(namespace, name);
-        let mut st = self.inner.write();
-        let old = st
-            .kinds
-            .get(resource)
-            .and_then(|k| k.latest(&key))
-            .cloned()
-            .ok_or_else(|| StoreError::not_found(resource, name))?;
-        let plan = rules::prepare_update(resource, &old, obj, scope)?;
-        let (event, new) = match plan {
+        let key = object_key(namespace, obj.metadata.name.as_deref().unwrap_or(""));
+        let mut guard = self.inner.write();
+        let st = &mut *guard;
+        // One kind lookup and one key lookup: the version list found here takes the new state.
+        let not_found = |obj: &DynamicObject| {
+            StoreError::not_found(resource, obj.metadata.name.as_deref().unwrap_or(""))
+        };
+        let Some(kind) = st.kinds.get_mut(resource) else {
+            return Err(not_found(&obj));
+        };
+        let Some(versions) = kind.objects.get_mut(key.as_str()) else {
+            return Err(not_found(&obj));
+        };
+        let Some(old) = versions.last().and_then(|(_, o)| o.clone()) else {
+            return Err(not_found(&obj));
+        };
+        let (event, mut new) = match rules::prepare_update(resource, &old, obj, scope)? {
             UpdatePlan::NoOp => return Ok(old),
             UpdatePlan::Write(new) => (EventKind::Modified, new),
             UpdatePlan::Delete(last) => (EventKind::Deleted, last),
         };
         let revision = st.revision + 1;
-        let mut new = new;
+        st.revision = revision;
         new.metadata.resource_version = Some(revision.to_string());
         let new = Arc::new(new);
         let event = Event {
@@ -428,8 +478,10 @@ impl MemoryStore {
             object: new.clone(),
             prev: Some(old),
         };
-        let shared = self.inner.commit(&mut st, resource, key, event);
-        drop(st);
+        let floor = st.compacted.max(kind.history.floor());
+        push_version(versions, &event, floor);
+        let shared = kind.append(st.compacted, event);
+        drop(guard);
         shared.wake.wake();
         tracing::Span::current().record("revision", revision);
         Ok(new)
@@ -588,7 +640,7 @@ impl MemoryStore {
             return Ok(page);
         };
         // The key range: the namespace's keys (or all), after the continue key.
-        let ns_prefix = selection.namespace().map(|ns| format!("{ns}\0"));
+        let ns_prefix = selection.namespace().map(namespace_prefix);
         let start_key = token
             .as_ref()
             .map(|t| object_key(t.namespace.as_deref(), &t.name));
@@ -695,7 +747,6 @@ impl MemoryStore {
             resource: resource.clone(),
             shared,
             cursor,
-            select_all: selection.namespace().is_none() && !selection.has_selectors(),
             selection,
             after,
             last_revision: after,

@@ -16,8 +16,9 @@ use futures::Stream;
 use kybern_core::{ApiResource, DynamicObject};
 
 use super::Inner;
-use super::history::{CHUNK, Cursor, Event, EventKind, Probe, Shared};
+use super::history::{CHUNK, Cursor, Probe, Shared};
 use super::wake::Slot;
+use crate::store::plan;
 use crate::store::selection::Selection;
 use crate::store::{Bookmark, StoreError, WatchEvent, WatchStream};
 
@@ -33,8 +34,6 @@ pub(super) struct Watcher {
     pub(super) shared: Arc<Shared>,
     pub(super) cursor: Cursor,
     pub(super) selection: Selection,
-    /// No namespace and no selectors: every event passes unfiltered.
-    pub(super) select_all: bool,
     /// Skip events at or below this revision.
     pub(super) after: u64,
     /// The newest revision this watcher has passed.
@@ -147,7 +146,7 @@ impl Watcher {
                 continue;
             }
             self.last_revision = ev.revision;
-            if let Some(out) = self.convert(ev) {
+            if let Some(out) = plan::watch_event(&self.selection, &self.resource, ev) {
                 self.pending.push_back(out);
             }
         }
@@ -161,44 +160,5 @@ impl Watcher {
                 .fetch_add(delivered, Ordering::Relaxed);
         }
         Ok(())
-    }
-
-    /// The event this watcher sees, upstream's watch-cache rules: an object that starts
-    /// matching is ADDED, one that stops matching is DELETED (its previous state at the new
-    /// revision).
-    fn convert(&self, ev: &Event) -> Option<WatchEvent<Arc<DynamicObject>>> {
-        if self.select_all {
-            return Some(match ev.kind {
-                EventKind::Added => WatchEvent::Added(ev.object.clone()),
-                // A modification of an object with no previous state (never stored by the
-                // writers, kept for parity with the filtered path) reads as ADDED.
-                EventKind::Modified if ev.prev.is_none() => WatchEvent::Added(ev.object.clone()),
-                EventKind::Modified => WatchEvent::Modified(ev.object.clone()),
-                EventKind::Deleted => WatchEvent::Deleted(ev.object.clone()),
-            });
-        }
-        let sel = &self.selection;
-        let now = sel.matches(&self.resource, &ev.object);
-        match ev.kind {
-            EventKind::Added => now.then(|| WatchEvent::Added(ev.object.clone())),
-            EventKind::Deleted => now.then(|| WatchEvent::Deleted(ev.object.clone())),
-            EventKind::Modified => {
-                let before = ev
-                    .prev
-                    .as_ref()
-                    .is_some_and(|p| sel.matches(&self.resource, p));
-                match (before, now) {
-                    (true, true) => Some(WatchEvent::Modified(ev.object.clone())),
-                    (false, true) => Some(WatchEvent::Added(ev.object.clone())),
-                    (true, false) => {
-                        let prev = ev.prev.as_ref()?;
-                        let mut gone = DynamicObject::clone(prev);
-                        gone.metadata.resource_version = Some(ev.revision.to_string());
-                        Some(WatchEvent::Deleted(Arc::new(gone)))
-                    }
-                    (false, false) => None,
-                }
-            }
-        }
     }
 }
