@@ -173,7 +173,10 @@ fn btreemap_walk_edge_cases() {
         (&[], "!a,!z"),
         (&[], "z"),
         (&[("m", "1"), ("n", "2")], "m=1,m!=2,n=2,n in (2,3)"),
-        (&[("app", "web"), ("tier", "frontend")], "app=web,tier in (frontend),env!=prod"),
+        (
+            &[("app", "web"), ("tier", "frontend")],
+            "app=web,tier in (frontend),env!=prod",
+        ),
     ];
     for (labels, selector) in cases {
         let map: BTreeMap<String, String> = labels

@@ -258,6 +258,9 @@ fn verify(dir: &std::path::Path, acked: &mut Acked, round: usize) -> u64 {
 /// deleting them as fast as the store acknowledges, printing `TRY <key>` before each delete
 /// and `ACK <key> <revision> <value|->` after each acknowledgement.
 fn child(dir: &str, round: usize) {
+    // The test harness has printed `test <name> ... ` without a newline; end that line so the
+    // first protocol line (a `TRY` the parent must see) starts a line of its own.
+    println!();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(4)
         .enable_all()
