@@ -142,6 +142,14 @@ impl Status {
         self
     }
 
+    /// As [`Status::with_plugin`], sharing an already allocated name.
+    pub(crate) fn with_plugin_name(mut self, plugin: &Arc<str>) -> Status {
+        if self.plugin.is_none() {
+            self.plugin = Some(plugin.clone());
+        }
+        self
+    }
+
     /// The code.
     #[inline]
     pub fn code(&self) -> Code {
