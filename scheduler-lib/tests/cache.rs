@@ -107,9 +107,18 @@ proptest! {
         let mut fresh = Snapshot::new();
         cache.update_snapshot(&mut fresh);
         prop_assert_eq!(summary(&snap), summary(&fresh));
-        let aff: usize = snap.nodes_with_affinity_pods().count();
-        let fresh_aff: usize = fresh.nodes_with_affinity_pods().count();
-        prop_assert_eq!(aff, fresh_aff);
+        // The lists of nodes with affinity pods, kept in place, equal rebuilt ones.
+        let names = |it: &mut dyn Iterator<Item = &Arc<NodeInfo>>| {
+            it.map(|n| n.name().to_owned()).collect::<Vec<_>>()
+        };
+        prop_assert_eq!(
+            names(&mut snap.nodes_with_affinity_pods()),
+            names(&mut fresh.nodes_with_affinity_pods())
+        );
+        prop_assert_eq!(
+            names(&mut snap.nodes_with_required_anti_affinity_pods()),
+            names(&mut fresh.nodes_with_required_anti_affinity_pods())
+        );
         let mut want: HashMap<String, i64> = HashMap::new();
         for n in fresh.nodes() {
             let zone = n.labels().get(ZONE_LABEL).cloned().unwrap_or_default();

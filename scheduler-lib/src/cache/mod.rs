@@ -408,7 +408,6 @@ impl Cache {
             self.rebuild_snapshot(snapshot);
             return;
         }
-        let mut lists_changed = false;
         for (g, name) in self.log.iter().rev() {
             if *g <= snapshot.generation {
                 break;
@@ -423,16 +422,17 @@ impl Cache {
             if old.generation == new.generation {
                 continue;
             }
-            if old.pods_with_affinity().is_empty() != new.pods_with_affinity().is_empty()
-                || old.pods_with_required_anti_affinity().is_empty()
-                    != new.pods_with_required_anti_affinity().is_empty()
-            {
-                lists_changed = true;
+            // The lists of nodes with affinity pods are kept sorted by position and updated
+            // in place (rebuilding them would read every node of the snapshot).
+            let affinity = !new.pods_with_affinity().is_empty();
+            if affinity == old.pods_with_affinity().is_empty() {
+                set_member(&mut snapshot.with_affinity, i, affinity);
+            }
+            let anti = !new.pods_with_required_anti_affinity().is_empty();
+            if anti == old.pods_with_required_anti_affinity().is_empty() {
+                set_member(&mut snapshot.with_required_anti_affinity, i, anti);
             }
             snapshot.nodes[i] = new.clone();
-        }
-        if lists_changed {
-            snapshot.rebuild_lists();
         }
         snapshot.generation = self.generation;
     }
@@ -486,5 +486,16 @@ impl Cache {
         snapshot.rebuild_lists();
         snapshot.generation = self.generation;
         snapshot.tree_generation = self.tree_generation;
+    }
+}
+
+/// Adds (`member`) or removes node position `i` in a sorted position list.
+fn set_member(list: &mut Vec<usize>, i: usize, member: bool) {
+    match list.binary_search(&i) {
+        Ok(at) if !member => {
+            list.remove(at);
+        }
+        Err(at) if member => list.insert(at, i),
+        _ => {}
     }
 }
