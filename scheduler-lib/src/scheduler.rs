@@ -796,6 +796,10 @@ impl Scheduler {
         let to_find = num_feasible_nodes_to_find(pct, n);
         let start = self.inner.next_start.load(Ordering::Relaxed) % n;
         let mut feasible = Vec::with_capacity(to_find.min(n));
+        // Rejections are kept in evaluation order and recorded into the diagnosis only when
+        // no node fits (the only case that reads it), instead of hashing every rejected
+        // node's status while feasible nodes are still being found.
+        let mut rejected: Vec<(&Arc<NodeInfo>, Status)> = Vec::new();
         let mut processed = 0usize;
         if !fw.has_filters() {
             for i in 0..to_find.min(n) {
@@ -815,7 +819,7 @@ impl Scheduler {
                         break;
                     }
                 } else if st.is_rejected() {
-                    record_rejection(&mut diagnosis, node, st);
+                    rejected.push((node, st));
                 } else {
                     return Err(Failure::Error(st));
                 }
@@ -836,7 +840,7 @@ impl Scheduler {
                         break;
                     }
                 } else if st.is_rejected() {
-                    record_rejection(&mut diagnosis, node, st);
+                    rejected.push((node, st));
                 } else {
                     return Err(Failure::Error(st));
                 }
@@ -846,6 +850,11 @@ impl Scheduler {
         self.inner
             .next_start
             .store((start + processed) % all, Ordering::Relaxed);
+        if feasible.is_empty() {
+            for (node, st) in rejected {
+                record_rejection(&mut diagnosis, node, st);
+            }
+        }
         Ok((feasible, diagnosis))
     }
 
@@ -1089,10 +1098,13 @@ fn filter_with_nominated(
 
 fn record_rejection(diagnosis: &mut Diagnosis, node: &Arc<NodeInfo>, st: Status) {
     if let Some(p) = st.plugin() {
-        if st.code() == Code::Pending {
-            diagnosis.pending_plugins.insert(p.to_owned());
+        let set = if st.code() == Code::Pending {
+            &mut diagnosis.pending_plugins
         } else {
-            diagnosis.unschedulable_plugins.insert(p.to_owned());
+            &mut diagnosis.unschedulable_plugins
+        };
+        if !set.contains(p) {
+            set.insert(p.to_owned());
         }
     }
     diagnosis.node_to_status.set(node.name_arc().clone(), st);

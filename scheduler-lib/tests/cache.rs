@@ -1,6 +1,7 @@
 //! The cache and snapshot: incremental `update_snapshot` always equals a snapshot built from
 //! scratch (property test over random operation sequences), assumed pods and their expiry,
-//! and `percentageOfNodesToScore`.
+//! and `percentageOfNodesToScore`; Filter verdicts on interned node labels equal those on the
+//! labels themselves.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
@@ -9,8 +10,11 @@ use std::time::Duration;
 use std::collections::HashMap;
 
 use kybern_core::Selector;
-use kybern_scheduler::cache::{Cache, PodInfo, Snapshot, SpreadQuery, ZONE_LABEL};
+use kybern_scheduler::cache::{Cache, NodeInfo, PodInfo, Snapshot, SpreadQuery, ZONE_LABEL};
+use kybern_scheduler::framework::{CycleState, FilterPlugin, PreFilterPlugin};
 use kybern_scheduler::num_feasible_nodes_to_find;
+use kybern_scheduler::plugins::inter_pod_affinity::{InterPodAffinity, InterPodAffinityArgs};
+use kybern_scheduler::plugins::pod_topology_spread::{PodTopologySpread, PodTopologySpreadArgs};
 use kybern_scheduler::sim::{NodeBuilder, PodBuilder};
 use proptest::prelude::*;
 use tokio::time::Instant;
@@ -103,9 +107,18 @@ proptest! {
         let mut fresh = Snapshot::new();
         cache.update_snapshot(&mut fresh);
         prop_assert_eq!(summary(&snap), summary(&fresh));
-        let aff: usize = snap.nodes_with_affinity_pods().count();
-        let fresh_aff: usize = fresh.nodes_with_affinity_pods().count();
-        prop_assert_eq!(aff, fresh_aff);
+        // The lists of nodes with affinity pods, kept in place, equal rebuilt ones.
+        let names = |it: &mut dyn Iterator<Item = &Arc<NodeInfo>>| {
+            it.map(|n| n.name().to_owned()).collect::<Vec<_>>()
+        };
+        prop_assert_eq!(
+            names(&mut snap.nodes_with_affinity_pods()),
+            names(&mut fresh.nodes_with_affinity_pods())
+        );
+        prop_assert_eq!(
+            names(&mut snap.nodes_with_required_anti_affinity_pods()),
+            names(&mut fresh.nodes_with_required_anti_affinity_pods())
+        );
         let mut want: HashMap<String, i64> = HashMap::new();
         for n in fresh.nodes() {
             let zone = n.labels().get(ZONE_LABEL).cloned().unwrap_or_default();
@@ -116,6 +129,109 @@ proptest! {
         }
         let got = snap.spread_counts(&query).map(|c| (**c).clone());
         prop_assert_eq!(got, Some(want));
+        // Every cached node's interned labels say what its labels say (zones move).
+        let interner = snap.label_interner();
+        for n in snap.nodes() {
+            let ids = n.label_ids().expect("cached nodes carry label ids");
+            for (k, v) in n.labels() {
+                let key = interner.key(k).expect("interned key");
+                prop_assert_eq!(ids.get(key), interner.value(v));
+            }
+            for absent in ["z0", "z1"].iter().filter_map(|k| interner.key(k)) {
+                prop_assert_eq!(ids.get(absent), None);
+            }
+        }
+    }
+}
+
+/// The same node without interned label ids (as a `NodeInfo` built outside the cache).
+fn uninterned(n: &NodeInfo) -> NodeInfo {
+    let mut ni = NodeInfo::new(n.node().unwrap().clone());
+    for p in n.pods() {
+        ni.add_pod(p.clone());
+    }
+    assert!(ni.label_ids().is_none());
+    ni
+}
+
+#[test]
+fn filters_on_interned_labels_agree_with_the_labels() {
+    let mut cache = Cache::new();
+    for i in 0..9u8 {
+        let mut b = NodeBuilder::new(&format!("n{i}"), "4", "4Gi");
+        // n8 has no zone (PodTopologySpread: missing required label).
+        if i < 8 {
+            b = b.zone(&format!("z{}", i % 3));
+        }
+        cache.add_node(Arc::new(b.build()));
+    }
+    // Zone z0 gets 3 matching pods, z1 one, z2 none; n1 also runs an anti-affine pod.
+    for (i, n) in [0u8, 3, 6, 1].iter().enumerate() {
+        let mut b = PodBuilder::new("d", &format!("s{i}"))
+            .label("app", "s")
+            .node_name(&format!("n{n}"));
+        if *n == 1 {
+            b = b.anti_affinity(("app", "s"), "kubernetes.io/hostname");
+        }
+        let mut p = b.build();
+        p.metadata.uid = Some(format!("uid-s{i}"));
+        cache.add_pod(Arc::new(PodInfo::new(Arc::new(p))));
+    }
+    let mut snap = Snapshot::new();
+    cache.update_snapshot(&mut snap);
+    // Twice: the first PreFilter registers the spread query, the second reads the kept counts.
+    cache.update_snapshot(&mut snap);
+    let spread = PodTopologySpread::new(PodTopologySpreadArgs::default());
+    let affinity = InterPodAffinity::new(InterPodAffinityArgs::default());
+    let pods = [
+        PodBuilder::new("d", "spread")
+            .label("app", "s")
+            .spread(ZONE_LABEL, 1, "DoNotSchedule", ("app", "s"))
+            .build(),
+        PodBuilder::new("d", "anti")
+            .label("app", "s")
+            .anti_affinity(("app", "s"), "kubernetes.io/hostname")
+            .build(),
+    ];
+    for round in 0..2 {
+        for pod in &pods {
+            let pod = PodInfo::new(Arc::new(pod.clone()));
+            let mut state = CycleState::new();
+            let (_, st) = spread.pre_filter(&mut state, &pod, &snap);
+            assert!(st.is_success() || st.is_skip(), "{st:?}");
+            let (_, st) = affinity.pre_filter(&mut state, &pod, &snap);
+            assert!(st.is_success() || st.is_skip(), "{st:?}");
+            let mut rejected = 0;
+            for n in snap.nodes() {
+                assert!(n.label_ids().is_some());
+                let plain = uninterned(n);
+                for (by_ids, by_labels) in [
+                    (
+                        spread.filter(&state, &pod, n),
+                        spread.filter(&state, &pod, &plain),
+                    ),
+                    (
+                        affinity.filter(&state, &pod, n),
+                        affinity.filter(&state, &pod, &plain),
+                    ),
+                ] {
+                    assert_eq!(
+                        by_ids,
+                        by_labels,
+                        "round {round} {} on {}",
+                        pod.name(),
+                        n.name()
+                    );
+                    rejected += usize::from(!by_ids.is_success());
+                }
+            }
+            // Spread: z0 (3 pods) and z1 (1 pod, with the pod itself 2 − 0 > 1) are full and n8
+            // lacks the zone, and the anti-affine pod on n1 rejects it (it has app=s);
+            // anti-affinity: the nodes running app=s pods (n0, n1, n3, n6).
+            let want = if pod.name() == "spread" { 6 + 1 + 1 } else { 4 };
+            assert_eq!(rejected, want, "round {round} {}", pod.name());
+        }
+        cache.update_snapshot(&mut snap);
     }
 }
 

@@ -5,6 +5,7 @@
 //! the cache. The cache is written only by the scheduler's event intake (bound pods, nodes)
 //! and by the scheduling cycle (assume / forget).
 
+pub mod label_ids;
 mod node_info;
 mod pod_info;
 pub mod resource;
@@ -19,6 +20,7 @@ use kybern_core::api::core::v1::Node;
 use kybern_core::api::policy::v1::PodDisruptionBudget;
 use tokio::time::Instant;
 
+pub use label_ids::{LabelId, LabelInterner, NodeLabelIds};
 pub use node_info::NodeInfo;
 pub use pod_info::{
     AffinityTerm, HostPort, PodInfo, PodKey, WeightedAffinityTerm, normalize_image,
@@ -67,6 +69,7 @@ pub struct Cache {
     assumed_ttl: Option<Duration>,
     spread: SpreadIndex,
     affinity: AffinityTally,
+    labels: Arc<LabelInterner>,
 }
 
 /// What InterPodAffinity needs to know about every pod in the cache without scanning them:
@@ -157,11 +160,17 @@ impl Cache {
     /// Adds or replaces a node object.
     pub fn add_node(&mut self, node: Arc<Node>) {
         let name: Arc<str> = Arc::from(node.metadata.name.as_deref().unwrap_or(""));
+        let labels = &node.metadata.labels;
+        let ids = match self.labels.lookup_labels(labels) {
+            Some(ids) => ids,
+            None => Arc::make_mut(&mut self.labels).intern_labels(labels),
+        };
         self.nodes
             .entry(name.clone())
             .or_insert_with(|| Arc::new(NodeInfo::placeholder(&name)));
         if let Some(ni) = self.touch(&name) {
             ni.set_node(node);
+            ni.set_label_ids(ids);
         }
         self.tree_generation += 1;
         self.spread.on_node_change();
@@ -399,7 +408,6 @@ impl Cache {
             self.rebuild_snapshot(snapshot);
             return;
         }
-        let mut lists_changed = false;
         for (g, name) in self.log.iter().rev() {
             if *g <= snapshot.generation {
                 break;
@@ -414,16 +422,17 @@ impl Cache {
             if old.generation == new.generation {
                 continue;
             }
-            if old.pods_with_affinity().is_empty() != new.pods_with_affinity().is_empty()
-                || old.pods_with_required_anti_affinity().is_empty()
-                    != new.pods_with_required_anti_affinity().is_empty()
-            {
-                lists_changed = true;
+            // The lists of nodes with affinity pods are kept sorted by position and updated
+            // in place (rebuilding them would read every node of the snapshot).
+            let affinity = !new.pods_with_affinity().is_empty();
+            if affinity == old.pods_with_affinity().is_empty() {
+                set_member(&mut snapshot.with_affinity, i, affinity);
+            }
+            let anti = !new.pods_with_required_anti_affinity().is_empty();
+            if anti == old.pods_with_required_anti_affinity().is_empty() {
+                set_member(&mut snapshot.with_required_anti_affinity, i, anti);
             }
             snapshot.nodes[i] = new.clone();
-        }
-        if lists_changed {
-            snapshot.rebuild_lists();
         }
         snapshot.generation = self.generation;
     }
@@ -472,9 +481,21 @@ impl Cache {
         }
         snapshot.image_nodes = images;
         snapshot.label_domains = Arc::new(LabelDomains::build(nodes.iter().map(|n| &**n)));
+        snapshot.labels = self.labels.clone();
         snapshot.nodes = nodes;
         snapshot.rebuild_lists();
         snapshot.generation = self.generation;
         snapshot.tree_generation = self.tree_generation;
+    }
+}
+
+/// Adds (`member`) or removes node position `i` in a sorted position list.
+fn set_member(list: &mut Vec<usize>, i: usize, member: bool) {
+    match list.binary_search(&i) {
+        Ok(at) if !member => {
+            list.remove(at);
+        }
+        Err(at) if member => list.insert(at, i),
+        _ => {}
     }
 }

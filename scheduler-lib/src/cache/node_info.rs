@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use kybern_core::api::core::v1::{Node, Taint};
 
+use super::label_ids::NodeLabelIds;
 use super::pod_info::{HostPort, PodInfo};
 use super::resource::Resource;
 use crate::cache::pod_info::normalize_image;
@@ -23,6 +24,8 @@ pub struct NodeInfo {
     pub non_zero_requested: Resource,
     unschedulable: bool,
     name: Arc<str>,
+    /// The node's labels interned by the cache (`None` outside the cache).
+    label_ids: Option<NodeLabelIds>,
     node: Option<Arc<Node>>,
     taints: Vec<Taint>,
     pods: Vec<Arc<PodInfo>>,
@@ -50,8 +53,10 @@ impl NodeInfo {
         }
     }
 
-    /// Replaces the node object (keeps the pods).
+    /// Replaces the node object (keeps the pods; forgets interned label ids, which the
+    /// cache sets again).
     pub fn set_node(&mut self, node: Arc<Node>) {
+        self.label_ids = None;
         self.name = Arc::from(node.metadata.name.as_deref().unwrap_or(""));
         let status = node.status.as_ref();
         self.allocatable = status
@@ -77,6 +82,7 @@ impl NodeInfo {
     /// Forgets the node object (pods stay until removed).
     pub(crate) fn clear_node(&mut self) {
         self.node = None;
+        self.label_ids = None;
     }
 
     /// The node's name.
@@ -102,6 +108,18 @@ impl NodeInfo {
         static EMPTY: std::collections::BTreeMap<String, String> =
             std::collections::BTreeMap::new();
         self.node.as_ref().map_or(&EMPTY, |n| &n.metadata.labels)
+    }
+
+    /// The node's labels as ids of the snapshot's
+    /// [`LabelInterner`](crate::cache::LabelInterner), for nodes kept by the cache (`None`
+    /// for a `NodeInfo` built elsewhere: read [`NodeInfo::labels`] then).
+    #[inline]
+    pub fn label_ids(&self) -> Option<&NodeLabelIds> {
+        self.label_ids.as_ref()
+    }
+
+    pub(crate) fn set_label_ids(&mut self, ids: NodeLabelIds) {
+        self.label_ids = Some(ids);
     }
 
     /// `spec.taints`.

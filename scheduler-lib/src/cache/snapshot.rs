@@ -7,6 +7,7 @@ use std::sync::Arc;
 use kybern_core::api::policy::v1::PodDisruptionBudget;
 
 use super::AffinityTally;
+use super::label_ids::LabelInterner;
 use super::node_info::NodeInfo;
 use super::topology::{LabelDomains, SpreadCounts, SpreadQuery};
 
@@ -30,6 +31,7 @@ pub struct Snapshot {
     pub(crate) spread_generation: u64,
     pub(crate) spread_requests: Arc<std::sync::Mutex<Vec<SpreadQuery>>>,
     pub(crate) affinity: Arc<AffinityTally>,
+    pub(crate) labels: Arc<LabelInterner>,
 }
 
 impl Snapshot {
@@ -100,6 +102,12 @@ impl Snapshot {
     /// Per node label key, its values and how many nodes carry each.
     pub fn label_domains(&self) -> &LabelDomains {
         &self.label_domains
+    }
+
+    /// The interner of the nodes' [`NodeInfo::label_ids`].
+    #[inline]
+    pub fn label_interner(&self) -> &LabelInterner {
+        &self.labels
     }
 
     /// Whether `key` is a node-local topology key in this snapshot: every node carrying it

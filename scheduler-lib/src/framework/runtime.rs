@@ -167,6 +167,8 @@ pub struct Framework {
     queue_sort: Option<Arc<dyn QueueSortPlugin>>,
     pre_filter: Vec<Arc<dyn PreFilterPlugin>>,
     filter: Vec<Arc<dyn FilterPlugin>>,
+    /// The Filter plugins' names, shared into rejection statuses without allocating.
+    filter_plugin_names: Vec<Arc<str>>,
     post_filter: Vec<Arc<dyn PostFilterPlugin>>,
     pre_score: Vec<Arc<dyn PreScorePlugin>>,
     score: Vec<(Arc<dyn ScorePlugin>, i64)>,
@@ -235,6 +237,7 @@ impl FrameworkBuilder {
     /// Adds a Filter plugin.
     pub fn filter(mut self, p: Arc<dyn FilterPlugin>) -> Self {
         self.note(&*p);
+        self.fw.filter_plugin_names.push(Arc::from(p.name()));
         self.fw.filter.push(p);
         self
     }
@@ -292,6 +295,7 @@ impl FrameworkBuilder {
         fw.pre_enqueue.retain(|p| p.name() != name);
         fw.pre_filter.retain(|p| p.name() != name);
         fw.filter.retain(|p| p.name() != name);
+        fw.filter_plugin_names.retain(|p| &**p != name);
         fw.post_filter.retain(|p| p.name() != name);
         fw.pre_score.retain(|p| p.name() != name);
         fw.score.retain(|(p, _)| p.name() != name);
@@ -342,6 +346,7 @@ impl Framework {
                 queue_sort: None,
                 pre_filter: Vec::new(),
                 filter: Vec::new(),
+                filter_plugin_names: Vec::new(),
                 post_filter: Vec::new(),
                 pre_score: Vec::new(),
                 score: Vec::new(),
@@ -553,7 +558,10 @@ impl Framework {
             }
             let s = p.filter(state, pod, node);
             if !s.is_success() {
-                return s.with_plugin(p.name());
+                return match self.filter_plugin_names.get(i) {
+                    Some(name) if **name == *p.name() => s.with_plugin_name(name),
+                    _ => s.with_plugin(p.name()),
+                };
             }
         }
         Status::success()

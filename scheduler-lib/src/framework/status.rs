@@ -62,12 +62,46 @@ impl fmt::Display for Code {
 /// the pod's `PodScheduled` condition, counted per node in the fit error), and which plugin
 /// said so.
 ///
-/// A success allocates nothing: hot paths return [`Status::success`] per node.
+/// A success allocates nothing: hot paths return [`Status::success`] per node; neither does
+/// a rejection with one static reason (Filter plugins return one per rejected node).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Status {
     code: Code,
-    reasons: Vec<Cow<'static, str>>,
+    reasons: Reasons,
     plugin: Option<Arc<str>>,
+}
+
+/// A status's reasons: one kept inline (the common case), or a list.
+#[derive(Clone)]
+enum Reasons {
+    One(Cow<'static, str>),
+    List(Vec<Cow<'static, str>>),
+}
+
+impl Reasons {
+    const NONE: Reasons = Reasons::List(Vec::new());
+
+    #[inline]
+    fn as_slice(&self) -> &[Cow<'static, str>] {
+        match self {
+            Reasons::One(r) => std::slice::from_ref(r),
+            Reasons::List(l) => l,
+        }
+    }
+}
+
+impl PartialEq for Reasons {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
+impl Eq for Reasons {}
+
+impl fmt::Debug for Reasons {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.as_slice()).finish()
+    }
 }
 
 impl Default for Status {
@@ -82,7 +116,7 @@ impl Status {
     pub const fn success() -> Status {
         Status {
             code: Code::Success,
-            reasons: Vec::new(),
+            reasons: Reasons::NONE,
             plugin: None,
         }
     }
@@ -91,7 +125,7 @@ impl Status {
     pub fn new(code: Code, reason: impl Into<Cow<'static, str>>) -> Status {
         Status {
             code,
-            reasons: vec![reason.into()],
+            reasons: Reasons::One(reason.into()),
             plugin: None,
         }
     }
@@ -100,7 +134,7 @@ impl Status {
     pub fn with_reasons(code: Code, reasons: Vec<Cow<'static, str>>) -> Status {
         Status {
             code,
-            reasons,
+            reasons: Reasons::List(reasons),
             plugin: None,
         }
     }
@@ -109,7 +143,7 @@ impl Status {
     pub const fn code_only(code: Code) -> Status {
         Status {
             code,
-            reasons: Vec::new(),
+            reasons: Reasons::NONE,
             plugin: None,
         }
     }
@@ -142,6 +176,14 @@ impl Status {
         self
     }
 
+    /// As [`Status::with_plugin`], sharing an already allocated name.
+    pub(crate) fn with_plugin_name(mut self, plugin: &Arc<str>) -> Status {
+        if self.plugin.is_none() {
+            self.plugin = Some(plugin.clone());
+        }
+        self
+    }
+
     /// The code.
     #[inline]
     pub fn code(&self) -> Code {
@@ -150,7 +192,7 @@ impl Status {
 
     /// The reasons, in order.
     pub fn reasons(&self) -> &[Cow<'static, str>] {
-        &self.reasons
+        self.reasons.as_slice()
     }
 
     /// The plugin that produced this status, if recorded.
@@ -160,7 +202,7 @@ impl Status {
 
     /// The reasons joined with `", "` (upstream's `Message`).
     pub fn message(&self) -> String {
-        self.reasons.join(", ")
+        self.reasons.as_slice().join(", ")
     }
 
     /// Whether the code is `Success`.
@@ -192,7 +234,7 @@ impl Status {
 
 impl fmt::Display for Status {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.reasons.is_empty() {
+        if self.reasons.as_slice().is_empty() {
             f.write_str(self.code.as_str())
         } else {
             write!(f, "{}: {}", self.code, self.message())

@@ -156,6 +156,8 @@ impl PreFilterState {
 struct LazyTerms {
     /// Per required anti-affinity term of the incoming pod.
     anti: Vec<bool>,
+    /// Per required anti-affinity term of the incoming pod: its topology key's interned id.
+    anti_keys: Vec<Option<crate::cache::LabelId>>,
     /// Existing pods' node-local required anti-affinity terms are checked on the node.
     existing: bool,
     domains: NodeLocality,
@@ -217,6 +219,11 @@ impl PreFilterPlugin for InterPodAffinity {
                 .required_anti_affinity
                 .iter()
                 .map(|t| domains.is_node_local(&t.topology_key))
+                .collect(),
+            anti_keys: pod
+                .required_anti_affinity
+                .iter()
+                .map(|t| snapshot.label_interner().key(&t.topology_key))
                 .collect(),
             existing: lazy_existing,
             domains,
@@ -346,11 +353,15 @@ impl FilterPlugin for InterPodAffinity {
             }
         }
         // Required anti-affinity.
-        for (t, is_lazy) in pod.required_anti_affinity.iter().zip(&ctx.lazy.anti) {
-            let Some(v) = labels.get(&t.topology_key) else {
-                continue;
-            };
+        for ((t, is_lazy), key) in pod
+            .required_anti_affinity
+            .iter()
+            .zip(&ctx.lazy.anti)
+            .zip(&ctx.lazy.anti_keys)
+        {
             let violated = if *is_lazy {
+                // Only whether the node carries the key matters (looked up by interned id for
+                // nodes kept by the cache), and only when a pod on it matches.
                 node.pods().iter().any(|p| {
                     // Namespace labels matter only to a namespace selector.
                     let ns = t
@@ -358,9 +369,14 @@ impl FilterPlugin for InterPodAffinity {
                         .as_ref()
                         .and_then(|_| ctx.snapshot_namespaces.get(p.namespace()));
                     t.matches(p, ns)
-                })
+                }) && match node.label_ids() {
+                    Some(ids) => key.is_some_and(|k| ids.contains(k)),
+                    None => labels.contains_key(&t.topology_key),
+                }
             } else {
-                s.anti.get(&t.topology_key, v) > 0
+                labels
+                    .get(&t.topology_key)
+                    .is_some_and(|v| s.anti.get(&t.topology_key, v) > 0)
             };
             if violated {
                 return Status::unschedulable(ERR_REASON_ANTI_AFFINITY);

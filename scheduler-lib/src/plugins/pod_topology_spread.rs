@@ -14,7 +14,7 @@ use super::taint_toleration::{
     find_matching_untolerated_taint, is_do_not_schedule, pod_tolerations,
 };
 use super::{FeatureGates, names};
-use crate::cache::{NodeInfo, PodInfo, Snapshot, SpreadQuery};
+use crate::cache::{LabelId, LabelInterner, NodeInfo, PodInfo, Snapshot, SpreadQuery};
 use crate::framework::{
     ActionType, ClusterEventWithHint, CycleState, EventResource, FilterPlugin, MAX_NODE_SCORE,
     Plugin, PreFilterPlugin, PreFilterResult, PreScorePlugin, ScorePlugin, Status,
@@ -228,30 +228,60 @@ struct PreFilterState {
     /// Filter does one lookup per node.
     verdicts: Vec<Verdicts>,
     required: RequiredNodeAffinity,
+    /// The snapshot's label ids (Filter reads the nodes' interned labels).
+    labels: Arc<LabelInterner>,
 }
 
-/// Per domain value: whether placing the pod there keeps the skew within `maxSkew`.
+/// One constraint's verdict per domain: whether placing the pod there keeps the skew within
+/// `maxSkew` (upstream's rule `matching + selfMatch − minMatch ≤ maxSkew`).
 #[derive(Clone)]
-enum Verdicts {
-    /// Few domains (zones): a linear scan beats hashing.
-    Few(Vec<(String, bool)>, bool),
-    /// Many domains (hostnames).
-    Many(HashMap<String, bool>, bool),
+struct Verdicts {
+    /// The topology key's id (`None`: no node of the snapshot carries it).
+    key: Option<LabelId>,
+    /// Per interned value id (dense; values without matching pods count 0).
+    by_id: Vec<bool>,
+    /// `selfMatch − minMatch`.
+    offset: i64,
+    max_skew: i64,
 }
-
-/// Up to this many domains, verdicts are scanned linearly.
-const FEW_DOMAINS: usize = 16;
 
 impl Verdicts {
-    /// Whether a node in domain `v` passes (domains without matching pods count 0).
     #[inline]
-    fn allows(&self, v: &str) -> bool {
-        match self {
-            Verdicts::Few(list, absent) => list
-                .iter()
-                .find(|(d, _)| d == v)
-                .map_or(*absent, |(_, ok)| *ok),
-            Verdicts::Many(map, absent) => map.get(v).copied().unwrap_or(*absent),
+    fn allows(&self, matching: i64) -> bool {
+        matching + self.offset <= self.max_skew
+    }
+
+    /// `Ok` when `node` may take the pod; else the status (the node lacks the key, or the
+    /// skew would be exceeded). Nodes kept by the cache are looked up by interned label ids,
+    /// others by their labels in `counts`.
+    #[inline]
+    fn check(
+        &self,
+        node: &NodeInfo,
+        topology_key: &str,
+        counts: &HashMap<String, i64>,
+    ) -> Result<(), Status> {
+        let ok = match node.label_ids() {
+            Some(ids) => {
+                let Some(v) = self.key.and_then(|k| ids.get(k)) else {
+                    return Err(Status::unresolvable(ERR_REASON_NODE_LABEL_NOT_MATCH));
+                };
+                match self.by_id.get(v as usize) {
+                    Some(ok) => *ok,
+                    None => self.allows(0),
+                }
+            }
+            None => {
+                let Some(v) = node.labels().get(topology_key) else {
+                    return Err(Status::unresolvable(ERR_REASON_NODE_LABEL_NOT_MATCH));
+                };
+                self.allows(counts.get(v).copied().unwrap_or(0))
+            }
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(Status::unschedulable(ERR_REASON_CONSTRAINTS_NOT_MATCH))
         }
     }
 }
@@ -262,6 +292,7 @@ impl PreFilterState {
         counts: Vec<HashMap<String, i64>>,
         pod: &PodInfo,
         required: RequiredNodeAffinity,
+        labels: Arc<LabelInterner>,
     ) -> PreFilterState {
         let self_match = constraints
             .iter()
@@ -273,6 +304,7 @@ impl PreFilterState {
             self_match,
             verdicts: Vec::new(),
             required,
+            labels,
         };
         s.recompute();
         s
@@ -281,6 +313,7 @@ impl PreFilterState {
     /// Upstream's Filter rule per domain: `matching + selfMatch − minMatch ≤ maxSkew`, where
     /// the minimum is 0 while there are fewer domains than `minDomains`.
     fn recompute(&mut self) {
+        let labels = &self.labels;
         self.verdicts = self
             .constraints
             .iter()
@@ -291,19 +324,21 @@ impl PreFilterState {
                 if (counts.len() as i64) < c.min_domains {
                     min = 0;
                 }
-                let ok = |matching: i64| matching + self_match - min <= c.max_skew;
-                let absent = ok(0);
-                if counts.len() <= FEW_DOMAINS {
-                    Verdicts::Few(
-                        counts.iter().map(|(v, n)| (v.clone(), ok(*n))).collect(),
-                        absent,
-                    )
-                } else {
-                    Verdicts::Many(
-                        counts.iter().map(|(v, n)| (v.clone(), ok(*n))).collect(),
-                        absent,
-                    )
+                let mut v = Verdicts {
+                    key: labels.key(&c.topology_key),
+                    by_id: Vec::new(),
+                    offset: self_match - min,
+                    max_skew: c.max_skew,
+                };
+                let mut by_id = vec![v.allows(0); labels.value_count()];
+                for (value, n) in counts {
+                    if let Some(slot) = labels.value(value).and_then(|i| by_id.get_mut(i as usize))
+                    {
+                        *slot = v.allows(*n);
+                    }
                 }
+                v.by_id = by_id;
+                v
             })
             .collect();
     }
@@ -378,7 +413,13 @@ impl PreFilterPlugin for PodTopologySpread {
             Some(c) => c,
             None => scan_counts(&constraints, pod, &required, snapshot),
         };
-        state.write(PreFilterState::new(constraints, counts, pod, required));
+        state.write(PreFilterState::new(
+            constraints,
+            counts,
+            pod,
+            required,
+            snapshot.labels.clone(),
+        ));
         (None, Status::success())
     }
 
@@ -418,13 +459,9 @@ impl FilterPlugin for PodTopologySpread {
         let Some(s) = state.read::<PreFilterState>() else {
             return Status::success();
         };
-        let labels = node.labels();
-        for (c, verdicts) in s.constraints.iter().zip(&s.verdicts) {
-            let Some(v) = labels.get(&c.topology_key) else {
-                return Status::unresolvable(ERR_REASON_NODE_LABEL_NOT_MATCH);
-            };
-            if !verdicts.allows(v) {
-                return Status::unschedulable(ERR_REASON_CONSTRAINTS_NOT_MATCH);
+        for ((c, verdicts), counts) in s.constraints.iter().zip(&s.verdicts).zip(&s.counts) {
+            if let Err(st) = verdicts.check(node, &c.topology_key, counts) {
+                return st;
             }
         }
         Status::success()
