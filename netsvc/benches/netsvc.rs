@@ -212,10 +212,11 @@ fn proxy(c: &mut Criterion) {
         // The same proxy on the userspace copy path (256 KiB buffers, the previous default)
         // and on the splice(2) path (1 MiB pipes, the default on Linux).
         let paths = [
-            ("copy_256KiB", TcpForwarding::Copy),
-            ("splice", TcpForwarding::Splice),
+            ("copy_256KiB", TcpForwarding::Copy, 0),
+            ("splice", TcpForwarding::Splice, 1024 * 1024),
+            ("splice_64KiB_pipe", TcpForwarding::Splice, 64 * 1024),
         ];
-        for (name, tcp_forwarding) in paths {
+        for (name, tcp_forwarding, splice_pipe_size) in paths {
             let r = ServiceResolver::build(
                 &svc,
                 &slices,
@@ -233,6 +234,7 @@ fn proxy(c: &mut Criterion) {
                 ),
                 ProxyOptions {
                     tcp_forwarding,
+                    splice_pipe_size,
                     ..ProxyOptions::default()
                 },
             )
