@@ -13,7 +13,7 @@ use kybern_core::api::core::v1::{
 };
 use kybern_core::api::discovery::v1::EndpointSlice;
 use kybern_netsvc::endpointslice::{SliceIndex, SliceReconciler, reconcile_service};
-use kybern_netsvc::proxy::{ProxyOptions, ProxyPort, ServiceProxy};
+use kybern_netsvc::proxy::{ProxyOptions, ProxyPort, ServiceProxy, TcpForwarding};
 use kybern_netsvc::resolver::{Backend, NodeContext, PickerKind, ServiceResolver, TrafficSource};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -209,8 +209,14 @@ fn proxy(c: &mut Criterion) {
         p.status.as_mut().unwrap().pod_ip = Some("127.0.0.1".into());
         let slices = slices_for(&svc, &[p]);
         let mut proxied = Vec::new();
-        // The same proxy with 64 KiB (the previous default) and 256 KiB copy buffers.
-        for copy_buffer in [64 * 1024, 256 * 1024] {
+        // The same proxy on the userspace copy path (256 KiB buffers, the previous default)
+        // and on the splice(2) path (1 MiB pipes, the default on Linux).
+        let paths = [
+            ("copy_256KiB", TcpForwarding::Copy, 0),
+            ("splice", TcpForwarding::Splice, 1024 * 1024),
+            ("splice_64KiB_pipe", TcpForwarding::Splice, 64 * 1024),
+        ];
+        for (name, tcp_forwarding, splice_pipe_size) in paths {
             let r = ServiceResolver::build(
                 &svc,
                 &slices,
@@ -227,13 +233,14 @@ fn proxy(c: &mut Criterion) {
                     true,
                 ),
                 ProxyOptions {
-                    copy_buffer,
+                    tcp_forwarding,
+                    splice_pipe_size,
                     ..ProxyOptions::default()
                 },
             )
             .await
             .unwrap();
-            proxied.push((copy_buffer / 1024, proxy.local_addrs()[0]));
+            proxied.push((name, proxy.local_addrs()[0]));
             std::mem::forget(proxy); // lives for the whole benchmark run
         }
         (backend, proxied)
@@ -242,16 +249,19 @@ fn proxy(c: &mut Criterion) {
     g.throughput(Throughput::Bytes(TRANSFER as u64));
     g.sample_size(10);
     g.bench_function("direct", |b| b.iter(|| rt.block_on(transfer(direct))));
-    for (kib, addr) in &proxied {
-        g.bench_function(format!("via_proxy_{kib}KiB"), |b| {
+    for (name, addr) in &proxied {
+        g.bench_function(format!("via_proxy_{name}"), |b| {
             b.iter(|| rt.block_on(transfer(*addr)))
         });
     }
     g.finish();
-    let default_proxy = proxied[1].1;
     let mut g = c.benchmark_group("proxy_connect_and_roundtrip");
     g.bench_function("direct", |b| b.iter(|| rt.block_on(ping(direct))));
-    g.bench_function("via_proxy", |b| b.iter(|| rt.block_on(ping(default_proxy))));
+    for (name, addr) in &proxied {
+        g.bench_function(format!("via_proxy_{name}"), |b| {
+            b.iter(|| rt.block_on(ping(*addr)))
+        });
+    }
     g.finish();
 }
 

@@ -1,6 +1,8 @@
 //! End to end on loopback: three real TCP echo servers behind a Service, traffic through the
 //! proxy spread by the picker, a killed + not-ready pod leaving rotation with no failed
-//! connection, draining of open connections, and a DNS query over UDP. Bounded loops only.
+//! connection, draining of open connections (each on both TCP forwarding paths: userspace copy
+//! and `splice(2)`), 8 MiB each way with half-close, and a DNS query over UDP. Bounded loops
+//! only.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeMap;
@@ -19,7 +21,7 @@ use kybern_core::api::discovery::v1::EndpointSlice;
 use kybern_netsvc::alloc::{AllocatorConfig, PortRange, ServiceAllocator};
 use kybern_netsvc::dns::{DnsServer, DnsTable};
 use kybern_netsvc::endpointslice::controller::EndpointSliceController;
-use kybern_netsvc::proxy::{ProxyPort, ServiceProxy};
+use kybern_netsvc::proxy::{ProxyOptions, ProxyPort, ServiceProxy, TcpForwarding};
 use kybern_netsvc::resolver::{NodeContext, PickerKind, ServiceResolver};
 use kybern_reconciler::{Api, ListParams, MemoryStore, Store};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -183,8 +185,43 @@ async fn cluster(ports: &[u16]) -> Cluster {
     }
 }
 
+/// The TCP forwarding paths every TCP proxy scenario runs on.
+const PATHS: [TcpForwarding; 2] = [TcpForwarding::Copy, TcpForwarding::Splice];
+
+fn options(path: TcpForwarding) -> ProxyOptions {
+    ProxyOptions {
+        tcp_forwarding: path,
+        ..ProxyOptions::default()
+    }
+}
+
+/// Waits (bounded) until no TCP connection is open, then checks which path carried them:
+/// on the splice path every direction was spliced (none fell back), on the copy path none.
+async fn assert_carried_by(proxy: &ServiceProxy, path: TcpForwarding, directions: u64) {
+    use std::sync::atomic::Ordering;
+    let stats = proxy.stats();
+    let mut waited = 0;
+    while stats.active.load(Ordering::SeqCst) > 0 {
+        assert!(waited < 500, "connections never ended");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        waited += 1;
+    }
+    let spliced = stats.spliced.load(Ordering::Relaxed);
+    let fallbacks = stats.splice_fallbacks.load(Ordering::Relaxed);
+    match path {
+        TcpForwarding::Splice => assert_eq!((spliced, fallbacks), (directions, 0), "{path:?}"),
+        TcpForwarding::Copy => assert_eq!((spliced, fallbacks), (0, 0), "{path:?}"),
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn proxy_spreads_traffic_and_drops_dead_pod_without_failures() {
+    for path in PATHS {
+        spread_and_dead_pod(path).await;
+    }
+}
+
+async fn spread_and_dead_pod(path: TcpForwarding) {
     let mut servers = Vec::new();
     for id in 0..3 {
         servers.push(echo_server(id).await);
@@ -193,7 +230,9 @@ async fn proxy_spreads_traffic_and_drops_dead_pod_without_failures() {
     let resolver = c.resolver(PickerKind::RoundRobin, None).await;
     let ports = ProxyPort::for_service(&c.service, LOOPBACK, LOOPBACK, true);
     assert_eq!(ports.len(), 2, "cluster port + node port");
-    let proxy = ServiceProxy::start(resolver, &ports).await.unwrap();
+    let proxy = ServiceProxy::start_with(resolver, &ports, options(path))
+        .await
+        .unwrap();
     let (vip, node_port) = (proxy.local_addrs()[0], proxy.local_addrs()[1]);
 
     // Round robin: 30 connections, 10 per server.
@@ -240,19 +279,28 @@ async fn proxy_spreads_traffic_and_drops_dead_pod_without_failures() {
         errors_before,
         "dead backend no longer tried"
     );
+    // 30 + 1 + 6 + 30 connections, two directions each.
+    assert_carried_by(&proxy, path, 2 * 67).await;
     assert_eq!(proxy.shutdown(Duration::from_secs(1)).await, 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn open_connections_drain_on_old_backend_and_least_connections_balances() {
+    for path in PATHS {
+        drain_and_least_connections(path).await;
+    }
+}
+
+async fn drain_and_least_connections(path: TcpForwarding) {
     let mut servers = Vec::new();
     for id in 0..3 {
         servers.push(echo_server(id).await);
     }
     let c = cluster(&servers.iter().map(|s| s.0).collect::<Vec<_>>()).await;
-    let proxy = ServiceProxy::start(
+    let proxy = ServiceProxy::start_with(
         c.resolver(PickerKind::LeastConnections, None).await,
         &ProxyPort::for_service(&c.service, LOOPBACK, LOOPBACK, true),
+        options(path),
     )
     .await
     .unwrap();
@@ -294,7 +342,81 @@ async fn open_connections_drain_on_old_backend_and_least_connections_balances() 
         );
     }
     drop(open);
+    // 3 long-lived + 10 new connections, two directions each.
+    assert_carried_by(&proxy, path, 2 * 13).await;
     assert_eq!(proxy.shutdown(Duration::from_secs(2)).await, 0);
+}
+
+/// An echo server without prefix: echoes while it reads, half-closes after the client's EOF.
+async fn plain_echo_server() -> u16 {
+    let listener = TcpListener::bind((LOOPBACK, 0)).await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut s, _)) = listener.accept().await else {
+                return;
+            };
+            tokio::spawn(async move {
+                let (mut r, mut w) = s.split();
+                if tokio::io::copy(&mut r, &mut w).await.is_ok() {
+                    let _ = w.shutdown().await;
+                }
+            });
+        }
+    });
+    port
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn eight_mib_each_way_with_half_close_arrive_exactly() {
+    const PAYLOAD: usize = 8 * 1024 * 1024;
+    let mut payload = vec![0u8; PAYLOAD];
+    fastrand::Rng::with_seed(7).fill(&mut payload);
+    let c = cluster(&[plain_echo_server().await]).await;
+    // (path, pipe size): the default 1 MiB pipe, and a one-page pipe that forces thousands
+    // of partial fill/drain rounds.
+    let cases = [
+        (TcpForwarding::Copy, 0),
+        (TcpForwarding::Splice, 1024 * 1024),
+        (TcpForwarding::Splice, 4096),
+    ];
+    for (path, pipe) in cases {
+        let options = ProxyOptions {
+            tcp_forwarding: path,
+            splice_pipe_size: pipe,
+            ..ProxyOptions::default()
+        };
+        let proxy = ServiceProxy::start_with(
+            c.resolver(PickerKind::RoundRobin, None).await,
+            &ProxyPort::for_service(&c.service, LOOPBACK, LOOPBACK, true),
+            options,
+        )
+        .await
+        .unwrap();
+        let mut s = TcpStream::connect(proxy.local_addrs()[0]).await.unwrap();
+        let (mut r, mut w) = s.split();
+        // Upload everything, then half-close; the echo keeps flowing back until the backend
+        // saw our EOF (through the proxy) and closed its side (through the proxy again).
+        let send = async {
+            w.write_all(&payload).await.unwrap();
+            w.shutdown().await.unwrap();
+        };
+        let receive = async {
+            let mut got = Vec::with_capacity(PAYLOAD);
+            r.read_to_end(&mut got).await.unwrap();
+            got
+        };
+        let ((), got) = tokio::time::timeout(Duration::from_secs(60), async {
+            tokio::join!(send, receive)
+        })
+        .await
+        .unwrap();
+        assert_eq!(got.len(), PAYLOAD, "{path:?} pipe {pipe}");
+        assert!(got == payload, "{path:?} pipe {pipe}: bytes differ");
+        drop(s);
+        assert_carried_by(&proxy, path, 2).await;
+        assert_eq!(proxy.shutdown(Duration::from_secs(1)).await, 0);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -7,11 +7,21 @@
 //! that refuses the connection is skipped and another is tried (at most [`CONNECT_ATTEMPTS`]),
 //! so a dead endpoint that has not yet left the set costs latency, not a failed connection.
 //!
+//! TCP bytes move in one of two ways ([`ProxyOptions::tcp_forwarding`]):
+//! [`TcpForwarding::Splice`] (the default on Linux) moves them socket → pipe → socket with
+//! `splice(2)`, never copying them into userspace (module `splice`); [`TcpForwarding::Copy`]
+//! (the default elsewhere, and the per-direction fallback when the kernel refuses to splice)
+//! copies them through userspace buffers of [`ProxyOptions::copy_buffer`] bytes. Either way
+//! an EOF in one direction half-closes the other side (`shutdown(SHUT_WR)`) while the
+//! opposite direction continues, and an error in either direction closes both sockets.
+//!
 //! UDP (module `udp`) works as kube-proxy's userspace mode did: one session per client address,
 //! with its own socket connected to the chosen backend, ended after
 //! [`ProxyOptions::udp_idle_timeout`] without traffic. SCTP ports are not proxied (no SCTP
 //! on the loopback test hosts; [`ProxyPort::for_service`] skips them).
 
+#[cfg(target_os = "linux")]
+mod splice;
 mod udp;
 
 use std::io;
@@ -21,7 +31,6 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use kybern_core::api::core::v1::Service;
-use tokio::io::copy_bidirectional_with_sizes;
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
@@ -36,15 +45,52 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Default copy buffer per direction of a TCP connection (see [`ProxyOptions::copy_buffer`]).
 pub const COPY_BUFFER: usize = 256 * 1024;
+/// Default pipe size per direction of a spliced TCP connection (see
+/// [`ProxyOptions::splice_pipe_size`]): 1 MiB, the default `/proc/sys/fs/pipe-max-size`.
+pub const SPLICE_PIPE_SIZE: usize = 1024 * 1024;
 /// Default idle time after which a UDP session ends (kube-proxy's `--udp-timeout`, 250 ms).
 pub const UDP_IDLE_TIMEOUT: Duration = Duration::from_millis(250);
+
+/// How the bytes of a proxied TCP connection are moved.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TcpForwarding {
+    /// Userspace copy (tokio `copy_bidirectional_with_sizes`) through two
+    /// [`ProxyOptions::copy_buffer`] buffers: portable, but every byte is copied into and out
+    /// of the process.
+    Copy,
+    /// Zero-copy on Linux: `splice(2)` socket → pipe → socket per direction, the pipe sized
+    /// by [`ProxyOptions::splice_pipe_size`]. A direction for which no pipe can be created,
+    /// or whose sockets the kernel refuses to splice (`EINVAL`/`ENOSYS`), falls back to the
+    /// copy (counted in [`ProxyStats::splice_fallbacks`]). On other systems this is
+    /// [`TcpForwarding::Copy`].
+    Splice,
+}
+
+impl Default for TcpForwarding {
+    /// [`TcpForwarding::Splice`] on Linux, [`TcpForwarding::Copy`] elsewhere.
+    fn default() -> Self {
+        if cfg!(target_os = "linux") {
+            TcpForwarding::Splice
+        } else {
+            TcpForwarding::Copy
+        }
+    }
+}
 
 /// Tuning of a proxy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ProxyOptions {
-    /// Copy buffer per direction of a TCP connection: large transfers need few syscalls per
-    /// byte (default [`COPY_BUFFER`]).
+    /// How TCP bytes are moved (default: [`TcpForwarding::default`]).
+    pub tcp_forwarding: TcpForwarding,
+    /// Copy buffer per direction of a TCP connection on the copy path: large transfers need
+    /// few syscalls per byte (default [`COPY_BUFFER`]).
     pub copy_buffer: usize,
+    /// Pipe size asked for (`F_SETPIPE_SZ`) per direction on the splice path (default
+    /// [`SPLICE_PIPE_SIZE`]). The kernel rounds it up to a power of two of pages; when it
+    /// refuses (above `/proc/sys/fs/pipe-max-size`, or the user is over
+    /// `pipe-user-pages-soft` with many connections open) the pipe keeps its default size,
+    /// which still works, with more splices per byte.
+    pub splice_pipe_size: usize,
     /// A UDP session with no datagram either way for this long ends (default
     /// [`UDP_IDLE_TIMEOUT`]).
     pub udp_idle_timeout: Duration,
@@ -53,7 +99,9 @@ pub struct ProxyOptions {
 impl Default for ProxyOptions {
     fn default() -> Self {
         Self {
+            tcp_forwarding: TcpForwarding::default(),
             copy_buffer: COPY_BUFFER,
+            splice_pipe_size: SPLICE_PIPE_SIZE,
             udp_idle_timeout: UDP_IDLE_TIMEOUT,
         }
     }
@@ -148,6 +196,10 @@ pub struct ProxyStats {
     pub backend_errors: AtomicU64,
     /// Connections open now.
     pub active: AtomicUsize,
+    /// TCP connection directions carried by `splice(2)` to their EOF.
+    pub spliced: AtomicU64,
+    /// TCP connection directions on the splice path that fell back to the userspace copy.
+    pub splice_fallbacks: AtomicU64,
     /// UDP sessions opened (one per client flow).
     pub udp_sessions: AtomicU64,
     /// UDP sessions open now.
@@ -325,8 +377,9 @@ async fn forward(mut client: TcpStream, peer: SocketAddr, port: ProxyPort, share
                 let _ = backend.set_nodelay(true);
                 let _ = client.set_nodelay(true);
                 shared.stats.forwarded.fetch_add(1, Ordering::Relaxed);
-                let size = shared.options.copy_buffer.max(1);
-                let _ = copy_bidirectional_with_sizes(&mut client, &mut backend, size, size).await;
+                if let Err(error) = carry(&mut client, &mut backend, shared).await {
+                    tracing::debug!(%error, backend = %pick.addr, "connection ended with an error");
+                }
                 drop(pick);
                 return;
             }
@@ -337,4 +390,27 @@ async fn forward(mut client: TcpStream, peer: SocketAddr, port: ProxyPort, share
         }
     }
     shared.stats.failed.fetch_add(1, Ordering::Relaxed);
+}
+
+/// Moves bytes both ways between `client` and `backend` until both directions ended, the
+/// way [`ProxyOptions::tcp_forwarding`] says.
+async fn carry(client: &mut TcpStream, backend: &mut TcpStream, shared: &Shared) -> io::Result<()> {
+    let options = &shared.options;
+    match options.tcp_forwarding {
+        #[cfg(target_os = "linux")]
+        TcpForwarding::Splice => {
+            splice::bidirectional(client, backend, options, &shared.stats).await
+        }
+        #[cfg(not(target_os = "linux"))]
+        TcpForwarding::Splice => copy(client, backend, options.copy_buffer).await,
+        TcpForwarding::Copy => copy(client, backend, options.copy_buffer).await,
+    }
+}
+
+/// The userspace copy path.
+async fn copy(client: &mut TcpStream, backend: &mut TcpStream, buffer: usize) -> io::Result<()> {
+    let size = buffer.max(1);
+    tokio::io::copy_bidirectional_with_sizes(client, backend, size, size)
+        .await
+        .map(|_| ())
 }
