@@ -73,6 +73,9 @@ pub struct Recorder {
     instance: String,
     clock: SharedClock,
     seen: Arc<Mutex<HashMap<Correlation, (String, String)>>>,
+    /// The nanoseconds last used in an Event name: names stay unique when two Events about
+    /// one object are created at the same instant (virtual time stands still in tests).
+    last_nanos: Arc<Mutex<i128>>,
 }
 
 impl Recorder {
@@ -84,6 +87,7 @@ impl Recorder {
             instance: instance.to_owned(),
             clock: default_clock(),
             seen: Arc::default(),
+            last_nanos: Arc::default(),
         }
     }
 
@@ -141,7 +145,14 @@ impl Recorder {
                 Err(e) => return Err(e),
             }
         }
-        let nanos = self.clock.wall().as_nanosecond();
+        let nanos = {
+            let mut last = self
+                .last_nanos
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            *last = self.clock.wall().as_nanosecond().max(*last + 1);
+            *last
+        };
         let mut event = Event {
             involved_object: object.clone(),
             reason: Some(reason.to_owned()),

@@ -148,6 +148,19 @@ pub fn pod_claim_names(pod: &Pod) -> Vec<String> {
         .collect()
 }
 
+/// Upstream's `GetDefaultClass` over `classes` given in name order: among the classes
+/// annotated as default, the newest; among equally new ones, the first by name.
+pub fn pick_default_class<'a>(
+    classes: impl DoubleEndedIterator<Item = &'a StorageClass>,
+) -> Option<&'a StorageClass> {
+    // `max_by` keeps the last maximum, so iterate in reverse name order.
+    classes.rev().filter(|c| is_default(c)).max_by(|a, b| {
+        let ta = a.metadata.creation_timestamp.as_ref().map(|t| t.0);
+        let tb = b.metadata.creation_timestamp.as_ref().map(|t| t.0);
+        ta.cmp(&tb)
+    })
+}
+
 fn is_default(class: &StorageClass) -> bool {
     [IS_DEFAULT_CLASS, BETA_IS_DEFAULT_CLASS]
         .iter()
@@ -168,17 +181,7 @@ impl StorageState for Snapshot {
     }
 
     fn default_class(&self) -> Option<&StorageClass> {
-        // Newest first; among equals the first by name (the map iterates in name order and
-        // `max_by` keeps the last maximum, so iterate in reverse).
-        self.classes
-            .values()
-            .rev()
-            .filter(|c| is_default(c))
-            .max_by(|a, b| {
-                let ta = a.metadata.creation_timestamp.as_ref().map(|t| t.0);
-                let tb = b.metadata.creation_timestamp.as_ref().map(|t| t.0);
-                ta.cmp(&tb)
-            })
+        pick_default_class(self.classes.values())
     }
 
     fn node(&self, name: &str) -> Option<&Node> {
