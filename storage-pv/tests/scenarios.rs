@@ -867,3 +867,48 @@ async fn repeated_events_are_counted_on_one_event() {
     );
     assert!(events[0].count.unwrap_or(0) >= 2, "{:?}", events[0].count);
 }
+
+#[tokio::test(start_paused = true)]
+async fn delayed_claim_names_the_pods_waiting_to_be_scheduled() {
+    let k = Cluster::new("10Gi");
+    k.class(
+        "local",
+        BINDING_WAIT_FOR_FIRST_CONSUMER,
+        RECLAIM_DELETE,
+        false,
+    )
+    .await;
+    k.pvcs()
+        .create(&claim("data", "1Gi", Some("local"), &["ReadWriteOnce"]))
+        .await
+        .unwrap();
+    k.settle().await;
+    // Two pods without a node use the claim: the event names both (sorted).
+    for name in ["db-1", "db-0"] {
+        k.pods()
+            .create(&pod(name, "data", None, "Pending"))
+            .await
+            .unwrap();
+    }
+    k.settle().await;
+    let events = k.events("data").await;
+    for want in [
+        (
+            "Normal",
+            "WaitForFirstConsumer",
+            "waiting for first consumer to be created before binding",
+        ),
+        (
+            "Normal",
+            "WaitForPodScheduled",
+            "waiting for pods db-0,db-1 to be scheduled",
+        ),
+    ] {
+        assert!(
+            events
+                .iter()
+                .any(|(t, r, m)| (t.as_str(), r.as_str(), m.as_str()) == want),
+            "no {want:?} in {events:?}"
+        );
+    }
+}

@@ -38,6 +38,11 @@ pub trait StorageState {
     /// Whether this controller runs the provisioner with this name (otherwise provisioning
     /// is left to an external provisioner).
     fn has_provisioner(&self, name: &str) -> bool;
+    /// Names of the non-terminated pods without a node that use the claim, sorted (upstream's
+    /// `findNonScheduledPodsByPVC`, for the `WaitForPodScheduled` event). None by default.
+    fn unscheduled_pods_using(&self, _namespace: &str, _name: &str) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// An in-memory [`StorageState`]: every object, plus the volume index.
@@ -49,6 +54,8 @@ pub struct Snapshot {
     nodes: BTreeMap<String, Node>,
     /// `(namespace, claim name)` of every claim a non-terminated pod uses.
     claims_in_use: BTreeSet<(String, String)>,
+    /// `(namespace, claim name)` → non-terminated pods without a node using it.
+    unscheduled: BTreeMap<(String, String), Vec<String>>,
     provisioners: BTreeSet<String>,
     index: VolumeIndex,
 }
@@ -70,14 +77,24 @@ impl Snapshot {
     ) -> Self {
         let index = VolumeIndex::from_volumes(volumes.iter().cloned());
         let mut claims_in_use = BTreeSet::new();
+        let mut unscheduled: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
         for pod in pods {
             if pod_terminated(pod) {
                 continue;
             }
             let ns = pod.metadata.namespace.clone().unwrap_or_default();
             for name in pod_claim_names(pod) {
+                if !pod_scheduled(pod) {
+                    unscheduled
+                        .entry((ns.clone(), name.clone()))
+                        .or_default()
+                        .push(name_of(&pod.metadata));
+                }
                 claims_in_use.insert((ns.clone(), name));
             }
+        }
+        for names in unscheduled.values_mut() {
+            names.sort();
         }
         Snapshot {
             volumes: volumes
@@ -105,6 +122,7 @@ impl Snapshot {
                 .map(|n| (name_of(&n.metadata), n))
                 .collect(),
             claims_in_use,
+            unscheduled,
             provisioners: provisioners.into_iter().collect(),
             index,
         }
@@ -127,6 +145,14 @@ pub fn pod_terminated(pod: &Pod) -> bool {
         pod.status.as_ref().and_then(|s| s.phase.as_deref()),
         Some("Succeeded" | "Failed")
     )
+}
+
+/// Whether a pod has a node (`spec.nodeName`).
+pub fn pod_scheduled(pod: &Pod) -> bool {
+    pod.spec
+        .as_ref()
+        .and_then(|s| s.node_name.as_deref())
+        .is_some_and(|n| !n.is_empty())
 }
 
 /// The claims a pod uses: `persistentVolumeClaim.claimName` volumes and the
@@ -203,5 +229,12 @@ impl StorageState for Snapshot {
 
     fn has_provisioner(&self, name: &str) -> bool {
         self.provisioners.contains(name)
+    }
+
+    fn unscheduled_pods_using(&self, namespace: &str, name: &str) -> Vec<String> {
+        self.unscheduled
+            .get(&(namespace.to_owned(), name.to_owned()))
+            .cloned()
+            .unwrap_or_default()
     }
 }

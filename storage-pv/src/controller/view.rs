@@ -12,7 +12,9 @@ use kybern_core::api::core::v1::{Node, PersistentVolume, PersistentVolumeClaim, 
 use kybern_core::api::storage::v1::StorageClass;
 use kybern_reconciler::runtime::Reader;
 
-use super::state::{StorageState, pick_default_class, pod_claim_names, pod_terminated};
+use super::state::{
+    StorageState, pick_default_class, pod_claim_names, pod_scheduled, pod_terminated,
+};
 use crate::annotations::{SELECTED_NODE, claim_class};
 use crate::matching::{MatchError, VolumeIndex};
 use crate::provision::volume_name_for_claim;
@@ -102,13 +104,12 @@ pub struct Caches {
 }
 
 impl Caches {
-    /// Whether a non-terminated pod uses the claim `namespace/name`.
-    pub fn claim_in_use(&self, namespace: &str, name: &str) -> bool {
+    /// The non-terminated pods using the claim `namespace/name`.
+    pub fn pods_using(&self, namespace: &str, name: &str) -> Vec<Arc<Pod>> {
         let key = format!("{namespace}/{name}");
-        !indexed(&self.pods, POD_CLAIMS_INDEX, &key, |p| {
+        indexed(&self.pods, POD_CLAIMS_INDEX, &key, |p| {
             pod_claim_keys(p).contains(&key)
         })
-        .is_empty()
     }
 
     /// Applies a volume change to the matching index.
@@ -178,7 +179,14 @@ impl Caches {
         {
             view.nodes.insert(n.clone(), node);
         }
-        view.claim_in_use = self.claim_in_use(ns, name);
+        let users = self.pods_using(ns, name);
+        view.claim_in_use = !users.is_empty();
+        view.unscheduled = users
+            .iter()
+            .filter(|p| !pod_scheduled(p))
+            .map(|p| p.metadata.name.clone().unwrap_or_default())
+            .collect();
+        view.unscheduled.sort();
         view
     }
 
@@ -203,6 +211,7 @@ impl Caches {
             default_class: None,
             nodes: HashMap::new(),
             claim_in_use: false,
+            unscheduled: Vec::new(),
             provisioners: self.provisioners.clone(),
             index: self.index.clone(),
             best: OnceLock::new(),
@@ -221,6 +230,7 @@ pub struct CacheView {
     default_class: Option<Arc<StorageClass>>,
     nodes: HashMap<String, Arc<Node>>,
     claim_in_use: bool,
+    unscheduled: Vec<String>,
     provisioners: BTreeSet<String>,
     index: Arc<RwLock<VolumeIndex>>,
     best: OnceLock<BestMatch>,
@@ -275,8 +285,13 @@ impl StorageState for CacheView {
         }
     }
 
+    /// A claim's view answers for its own claim (the only one its reconcile asks about).
     fn claim_in_use(&self, _namespace: &str, _name: &str) -> bool {
         self.claim_in_use
+    }
+
+    fn unscheduled_pods_using(&self, _namespace: &str, _name: &str) -> Vec<String> {
+        self.unscheduled.clone()
     }
 
     fn has_provisioner(&self, name: &str) -> bool {
