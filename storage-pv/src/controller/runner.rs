@@ -96,6 +96,19 @@ struct Context {
     caches: Caches,
 }
 
+/// Calls `f` with the new and old state of a changed object (the last state of a deleted one).
+fn each_state<K>(change: &Change<K>, mut f: impl FnMut(&K)) {
+    match change {
+        Change::Applied { old, new } => {
+            f(new);
+            if let Some(old) = old {
+                f(old);
+            }
+        }
+        Change::Deleted(old) => f(old),
+    }
+}
+
 fn claim_key_of(namespace: Option<&str>, name: Option<&str>) -> ObjectKey {
     ObjectKey::new(namespace, name.unwrap_or(""))
 }
@@ -208,17 +221,12 @@ impl StorageController {
                         keys.push(claim_key_of(r.namespace.as_deref(), r.name.as_deref()));
                     }
                 };
-                match change {
-                    Change::Applied { old, new } => {
-                        claim_ref(new);
-                        if let Some(old) = old {
-                            claim_ref(old);
-                        }
-                        if offers_itself(new) && !old.as_deref().is_some_and(offers_itself) {
-                            keys.extend(pending(volume_class(new)));
-                        }
-                    }
-                    Change::Deleted(old) => claim_ref(old),
+                each_state(change, &mut claim_ref);
+                if let Change::Applied { old, new } = change
+                    && offers_itself(new)
+                    && !old.as_deref().is_some_and(offers_itself)
+                {
+                    keys.extend(pending(volume_class(new)));
                 }
                 keys
             })
@@ -230,20 +238,12 @@ impl StorageController {
             })
             .watches_changes(pods, cfg.clone(), |change: &Change<Pod>| {
                 let mut keys = Vec::new();
-                let mut push = |p: &Pod| {
+                let push = |p: &Pod| {
                     for c in crate::controller::state::pod_claim_names(p) {
                         keys.push(claim_key_of(p.metadata.namespace.as_deref(), Some(&c)));
                     }
                 };
-                match change {
-                    Change::Applied { old, new } => {
-                        push(new);
-                        if let Some(old) = old {
-                            push(old);
-                        }
-                    }
-                    Change::Deleted(old) => push(old),
-                }
+                each_state(change, push);
                 keys
             })
             .watches_changes(nodes, cfg.clone(), {
@@ -275,7 +275,7 @@ impl StorageController {
             .graceful_shutdown_on(shutdown)
             .watches_changes(pvcs, cfg, move |change: &Change<PersistentVolumeClaim>| {
                 let mut keys = Vec::new();
-                let mut push = |pvc: &PersistentVolumeClaim| {
+                let push = |pvc: &PersistentVolumeClaim| {
                     if let Some(v) = pvc.spec.as_ref().and_then(|s| s.volume_name.as_deref())
                         && !v.is_empty()
                     {
@@ -292,15 +292,7 @@ impl StorageController {
                         keys.push(ObjectKey::of(pv.as_ref()));
                     }
                 };
-                match change {
-                    Change::Applied { old, new } => {
-                        push(new);
-                        if let Some(old) = old {
-                            push(old);
-                        }
-                    }
-                    Change::Deleted(old) => push(old),
-                }
+                each_state(change, push);
                 keys.sort_by(|a, b| a.name.cmp(&b.name));
                 keys.dedup();
                 keys

@@ -174,13 +174,15 @@ pub fn pod_claim_names(pod: &Pod) -> Vec<String> {
         .collect()
 }
 
-/// Upstream's `GetDefaultClass` over `classes` given in name order: among the classes
-/// annotated as default, the newest; among equally new ones, the first by name.
+/// Upstream's `GetDefaultClass`: among the classes annotated as default, the newest; among
+/// equally new ones, the first by name.
 pub fn pick_default_class<'a>(
-    classes: impl DoubleEndedIterator<Item = &'a StorageClass>,
+    classes: impl IntoIterator<Item = &'a StorageClass>,
 ) -> Option<&'a StorageClass> {
-    // `max_by` keeps the last maximum, so iterate in reverse name order.
-    classes.rev().filter(|c| is_default(c)).max_by(|a, b| {
+    let mut defaults: Vec<&StorageClass> = classes.into_iter().filter(|c| is_default(c)).collect();
+    // Reverse name order: `max_by` keeps the last maximum, the first by name.
+    defaults.sort_by(|a, b| b.metadata.name.cmp(&a.metadata.name));
+    defaults.into_iter().max_by(|a, b| {
         let ta = a.metadata.creation_timestamp.as_ref().map(|t| t.0);
         let tb = b.metadata.creation_timestamp.as_ref().map(|t| t.0);
         ta.cmp(&tb)

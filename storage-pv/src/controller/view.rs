@@ -159,8 +159,7 @@ impl Caches {
                 view.volumes.insert(v, pv);
             }
         }
-        let mut classes: Vec<Arc<StorageClass>> = self.classes.state();
-        classes.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
+        let classes: Vec<Arc<StorageClass>> = self.classes.state();
         let default_name =
             pick_default_class(classes.iter().map(|c| &**c)).and_then(|c| c.metadata.name.clone());
         view.default_class = classes

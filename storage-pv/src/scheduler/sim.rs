@@ -7,7 +7,7 @@
 //! throughput).
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use kybern_core::Quantity;
 use kybern_core::api::core::v1::{
@@ -20,7 +20,9 @@ use kybern_core::api::storage::v1::StorageClass;
 use kybern_reconciler::runtime::{SharedInformers, Shutdown};
 use kybern_reconciler::{Api, MemoryStore, Store};
 use kybern_scheduler::Scheduler;
-use kybern_scheduler::sim::{NodeBuilder, PodBuilder, Report, RunConfig, create};
+use kybern_scheduler::sim::{
+    NodeBuilder, PodBuilder, Report, RunConfig, create, percentiles, sample_bound, wait_bound,
+};
 
 use super::{VolumeCache, volume_framework};
 use crate::annotations::{
@@ -224,21 +226,6 @@ pub enum Error {
     Scheduler(#[from] kybern_scheduler::Error),
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[idx.min(sorted.len() - 1)]
-}
-
-async fn wait_bound(s: &Scheduler, want: u64, timeout: Duration) {
-    let start = Instant::now();
-    while s.stats().1 < want && start.elapsed() < timeout {
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
-}
-
 /// Runs a volume workload end to end (see the module docs).
 ///
 /// # Errors
@@ -273,7 +260,7 @@ pub async fn run(w: &VolumeWorkload, cfg: &RunConfig) -> Result<Report, Error> {
         .build()?;
     super::requeue_on_volume_changes(&scheduler, &cache, stop.clone());
     let handle = scheduler.run().await?;
-    wait_bound(&scheduler, w.init_pods as u64, cfg.timeout).await;
+    let _ = wait_bound(&scheduler, w.init_pods as u64, cfg.timeout).await;
     let base = scheduler.stats().1;
     let target = base + w.measured_pods as u64;
     let start = Instant::now();
@@ -292,19 +279,7 @@ pub async fn run(w: &VolumeWorkload, cfg: &RunConfig) -> Result<Report, Error> {
             }
         })
     };
-    let mut samples = Vec::new();
-    let mut prev = base;
-    let mut last = Instant::now();
-    loop {
-        tokio::time::sleep(cfg.sample_interval).await;
-        let now_bound = scheduler.stats().1;
-        samples.push((now_bound - prev) as f64 / last.elapsed().as_secs_f64());
-        last = Instant::now();
-        prev = now_bound;
-        if now_bound >= target || start.elapsed() > cfg.timeout {
-            break;
-        }
-    }
+    let samples = sample_bound(&scheduler, base, target, start, cfg).await;
     let elapsed = start.elapsed();
     let _ = creator.await;
     let bound = (scheduler.stats().1 - base) as usize;
@@ -312,7 +287,6 @@ pub async fn run(w: &VolumeWorkload, cfg: &RunConfig) -> Result<Report, Error> {
     handle.shutdown();
     stop.trigger();
     informers.stop_all();
-    samples.sort_by(|a, b| a.total_cmp(b));
     Ok(Report {
         name: w.name,
         nodes: w.nodes,
@@ -320,11 +294,7 @@ pub async fn run(w: &VolumeWorkload, cfg: &RunConfig) -> Result<Report, Error> {
         bound,
         elapsed,
         average: bound as f64 / elapsed.as_secs_f64().max(1e-9),
-        percentiles: (
-            percentile(&samples, 0.5),
-            percentile(&samples, 0.9),
-            percentile(&samples, 0.99),
-        ),
+        percentiles: percentiles(samples),
         quality: format!("pods off their volume's node: {wrong}"),
         upstream_floor: "100-290",
     })

@@ -154,9 +154,7 @@ impl StorageState for VolumeState {
     }
 
     fn default_class(&self) -> Option<&StorageClass> {
-        let mut classes: Vec<&StorageClass> = self.classes.values().map(|c| &**c).collect();
-        classes.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
-        pick_default_class(classes.into_iter())
+        pick_default_class(self.classes.values().map(|c| &**c))
     }
 
     /// The scheduler does not read nodes from here (it has its own snapshot).
