@@ -10,8 +10,9 @@
 //! - a volume reconciles when it changes, and when the claim it is bound to (its `claimRef`,
 //!   or the claim naming it in `spec.volumeName`) changes or goes.
 //!
-//! A write that loses a race (conflict, object gone) requeues the object with backoff;
-//! nothing is re-listed. Upstream also re-syncs every object every 15 s; every input of the
+//! A write that loses a race (conflict, object gone) requeues the object after 100 ms (not
+//! through the rate limiter: such races are routine while the caches catch up with the
+//! controller's own writes); nothing is re-listed. Upstream also re-syncs every object every 15 s; every input of the
 //! reconcile functions is watched here, so there is no periodic re-sync.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -84,6 +85,10 @@ fn name(meta: &kybern_core::api::meta::v1::ObjectMeta) -> String {
 fn ns(meta: &kybern_core::api::meta::v1::ObjectMeta) -> String {
     meta.namespace.clone().unwrap_or_default()
 }
+
+/// How long after a lost race an object is reconciled again (not rate limited: races are
+/// expected while the caches catch up with the controller's own writes).
+const RACE_REQUEUE: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// A write that lost a race; the object is requeued and reconciled again.
 fn is_race(e: &StoreError) -> bool {
@@ -342,8 +347,10 @@ impl Executor {
             match self.apply_one(action, &mut latest).await {
                 Ok(_) => {}
                 Err(e) if is_race(&e) => {
+                    // A newer version exists (its watch event wakes the object again); the
+                    // delayed requeue only covers a change that maps to no key.
                     tracing::debug!(error = %e, "storage write lost a race; requeueing");
-                    return Ok(RtAction::requeue_with_backoff());
+                    return Ok(RtAction::requeue(RACE_REQUEUE));
                 }
                 Err(e) => return Err(e.into()),
             }

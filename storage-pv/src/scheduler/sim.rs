@@ -1,5 +1,6 @@
 //! Volume workloads in the style of upstream's `scheduler_perf` (SchedulingCSIPVs /
-//! SchedulingMigratedInTreePVs: every pod has one claim bound to its own volume), plus a
+//! SchedulingMigratedInTreePVs: every pod has one claim bound to its own volume; the claims
+//! and volumes are created before the scheduler starts, the pods while measuring), plus a
 //! WaitForFirstConsumer variant whose claims are bound at scheduling time by VolumeBinding
 //! and the PV controller. Run end to end through a MemoryStore, the real scheduler loop with
 //! the volume plugins, and (for the WaitForFirstConsumer variant) the PV controller;
@@ -208,8 +209,7 @@ impl VolumeWorkload {
         Ok(())
     }
 
-    async fn pod(&self, store: &Arc<dyn Store>, name: &str, i: usize) -> Result<(), Error> {
-        self.volume_for(store, name, i).await?;
+    async fn pod(store: &Arc<dyn Store>, name: &str) -> Result<(), Error> {
         create(store, &pod_with_claims("default", name, &[name])).await?;
         Ok(())
     }
@@ -238,8 +238,17 @@ pub async fn run(w: &VolumeWorkload, cfg: &RunConfig) -> Result<Report, Error> {
         create(&store, &w.node(i)).await?;
     }
     create(&store, &static_wffc_class(LOCAL_CLASS)).await?;
+    // Every pod's claim and volume exist before the scheduler starts (upstream creates each
+    // just before its pod; here they would race the pod through separate watches).
     for i in 0..w.init_pods {
-        w.pod(&store, &format!("init-{i}"), i).await?;
+        w.volume_for(&store, &format!("init-{i}"), i).await?;
+    }
+    for i in 0..w.measured_pods {
+        w.volume_for(&store, &format!("measured-{i}"), w.init_pods + i)
+            .await?;
+    }
+    for i in 0..w.init_pods {
+        VolumeWorkload::pod(&store, &format!("init-{i}")).await?;
     }
     if w.kind == VolumeWorkloadKind::WaitForFirstConsumer {
         let ctrl = StorageController::new(store.clone()).with_informers(&informers);
@@ -269,8 +278,10 @@ pub async fn run(w: &VolumeWorkload, cfg: &RunConfig) -> Result<Report, Error> {
         let w = w.clone();
         tokio::spawn(async move {
             for i in 0..w.measured_pods {
-                let at = w.init_pods + i;
-                if w.pod(&store, &format!("measured-{i}"), at).await.is_err() {
+                if VolumeWorkload::pod(&store, &format!("measured-{i}"))
+                    .await
+                    .is_err()
+                {
                     break;
                 }
                 if i % 64 == 63 {
