@@ -734,4 +734,59 @@ impl VolumeIndex {
         }
         Ok(best.map(|e| &e.volume))
     }
+
+    /// The nodes (by `kubernetes.io/hostname` value) where a volume for `claim` could be
+    /// found: the union of the node names every candidate volume (pre-bound to the claim, or
+    /// available, of its class and modes, large enough) is pinned to; `None` when some
+    /// candidate is not pinned to named nodes (see
+    /// [`crate::node_affinity::pinned_node_names`]). Node labels are not checked here.
+    ///
+    /// # Errors
+    /// As [`find_matching_volume`].
+    pub fn candidate_node_names(
+        &self,
+        claim: &PersistentVolumeClaim,
+    ) -> Result<Option<BTreeSet<String>>, MatchError> {
+        let opts = MatchOptions {
+            volume_attributes_class: self.volume_attributes_class,
+            ..MatchOptions::default()
+        };
+        let req = Request::new(claim, opts.volume_attributes_class)?;
+        let mut names = BTreeSet::new();
+        let mut add = |v: &PersistentVolume| match crate::node_affinity::pinned_node_names(v) {
+            Some(n) => {
+                names.extend(n);
+                true
+            }
+            None => false,
+        };
+        for slot in self.prebound_for(claim) {
+            if let Some(e) = self.entry(slot)
+                && e.class == req.class
+                && req.basic_fit(&e.volume, &e.capacity, &opts)
+                && !add(&e.volume)
+            {
+                return Ok(None);
+            }
+        }
+        let wanted = ModeSet::of(claim_modes(claim));
+        for (modes, group) in &self.groups {
+            if !modes.covers(&wanted) {
+                continue;
+            }
+            let Some(set) = group.by_class.get(req.class) else {
+                continue;
+            };
+            for (_, slot) in set.range((req.quantity, 0)..) {
+                if let Some(e) = self.entry(*slot)
+                    && req.basic_fit(&e.volume, &e.capacity, &opts)
+                    && req.unbound_fit(&e.volume, &opts, false)
+                    && !add(&e.volume)
+                {
+                    return Ok(None);
+                }
+            }
+        }
+        Ok(Some(names))
+    }
 }

@@ -254,6 +254,9 @@ pub async fn run(w: &VolumeWorkload, cfg: &RunConfig) -> Result<Report, Error> {
         let ctrl = StorageController::new(store.clone()).with_informers(&informers);
         let signal = stop.clone();
         tokio::spawn(async move { ctrl.run(signal).await });
+        // Let it finish its first pass (finalizers, phases, WaitForFirstConsumer events) so
+        // the measurement sees binding work only.
+        controller_settled(&store, cfg.timeout).await?;
     }
     let cache = VolumeCache::new();
     cache.feed(store.clone(), &informers, stop.clone()).await;
@@ -311,6 +314,31 @@ pub async fn run(w: &VolumeWorkload, cfg: &RunConfig) -> Result<Report, Error> {
     })
 }
 
+/// Waits until every volume and claim has a phase (the PV controller has seen them all).
+async fn controller_settled(
+    store: &Arc<dyn Store>,
+    timeout: std::time::Duration,
+) -> Result<(), Error> {
+    let start = Instant::now();
+    let volumes = Api::<PersistentVolume>::all(store.clone());
+    let claims = Api::<PersistentVolumeClaim>::all(store.clone());
+    let lp = kybern_reconciler::ListParams::default();
+    while start.elapsed() < timeout {
+        let v = volumes.list(&lp).await?.items;
+        let c = claims.list(&lp).await?.items;
+        let phased = v
+            .iter()
+            .all(|v| v.status.as_ref().is_some_and(|s| s.phase.is_some()))
+            && c.iter()
+                .all(|c| c.status.as_ref().is_some_and(|s| s.phase.is_some()));
+        if phased {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    Ok(())
+}
+
 /// Pods placed on a node other than the one their volume is pinned to.
 async fn misplaced(s: &Scheduler, store: &Arc<dyn Store>) -> Result<usize, Error> {
     let claims = Api::<PersistentVolumeClaim>::namespaced(store.clone(), "default");
@@ -325,7 +353,7 @@ async fn misplaced(s: &Scheduler, store: &Arc<dyn Store>) -> Result<usize, Error
                 .get_opt(&vname)
                 .await?
                 .as_ref()
-                .and_then(super::volume_binding::pinned_node_names);
+                .and_then(crate::node_affinity::pinned_node_names);
             if !pinned.is_some_and(|names| names.contains(n.name())) {
                 wrong += 1;
             }

@@ -4,8 +4,11 @@
 //! - PreFilter sorts the pod's claims (bound / WaitForFirstConsumer / refused, upstream's
 //!   messages) and, as upstream's `GetEligibleNodes`, narrows the nodes to those named by
 //!   the bound volumes' `kubernetes.io/hostname In [...]` node affinity (hostname label
-//!   values taken as node names, upstream's assumption). A pod without claims skips the
-//!   plugin.
+//!   values taken as node names, upstream's assumption). Deliberately beyond upstream, it
+//!   also narrows them to the nodes the candidate volumes of unbound claims that cannot be
+//!   provisioned are pinned to ([`VolumeIndex::candidate_node_names`]), so Filter does not
+//!   scan the volumes for every node; when no node remains it does not narrow, and Filter
+//!   reports upstream's reasons. A pod without claims skips the plugin.
 //! - Filter checks bound volumes' node affinity and finds, per node, a volume for each
 //!   unbound claim or a class that can provision there (`UnschedulableAndUnresolvable`
 //!   with upstream's reasons otherwise).
@@ -34,9 +37,11 @@ use kybern_scheduler::framework::{
 };
 
 use super::volume_cache::VolumeCache;
-use crate::annotations::{BIND_COMPLETED, HOSTNAME_LABEL};
+use crate::annotations::{BIND_COMPLETED, NO_PROVISIONER, claim_class};
 use crate::controller::{Action, StorageState};
-use crate::node_affinity::check_volume_node_affinity;
+#[cfg(doc)]
+use crate::matching::VolumeIndex;
+use crate::node_affinity::{check_volume_node_affinity, pinned_node_names};
 use crate::scheduling::volume_binding::{
     ERR_REASON_NODE_CONFLICT, ERR_REASON_PV_NOT_EXIST, PodClaims, PodVolumes, filter, pre_filter,
     prebind,
@@ -95,34 +100,6 @@ struct BindingState {
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-/// The node names a volume's node affinity pins it to: every term exactly one
-/// `kubernetes.io/hostname In [...]` expression (upstream's
-/// `GetLocalPersistentVolumeNodeNames`); `None` otherwise.
-pub fn pinned_node_names(volume: &PersistentVolume) -> Option<BTreeSet<String>> {
-    let terms = &volume
-        .spec
-        .as_ref()?
-        .node_affinity
-        .as_ref()?
-        .required
-        .as_ref()?
-        .node_selector_terms;
-    if terms.is_empty() {
-        return None;
-    }
-    let mut names = BTreeSet::new();
-    for t in terms {
-        let [e] = t.match_expressions.as_slice() else {
-            return None;
-        };
-        if !t.match_fields.is_empty() || e.key != HOSTNAME_LABEL || e.operator != "In" {
-            return None;
-        }
-        names.extend(e.values.iter().cloned());
-    }
-    Some(names)
 }
 
 fn claim_fully_bound(state: &dyn StorageState, claim: &PersistentVolumeClaim) -> bool {
@@ -187,15 +164,34 @@ impl PreFilterPlugin for VolumeBinding {
                 v.and_then(|v| cache.volume_arc(v)).cloned()
             })
             .collect();
-        drop(cache);
         let mut eligible: Option<BTreeSet<String>> = None;
+        let mut narrow = |names: BTreeSet<String>| {
+            eligible = Some(match eligible.take() {
+                None => names,
+                Some(e) => e.intersection(&names).cloned().collect(),
+            });
+        };
         for pv in bound.iter().flatten() {
             if let Some(names) = pinned_node_names(pv) {
-                eligible = Some(match eligible {
-                    None => names,
-                    Some(e) => e.intersection(&names).cloned().collect(),
-                });
+                narrow(names);
             }
+        }
+        // Unbound claims that only existing volumes can serve: the nodes those volumes are
+        // pinned to (a deliberate addition to upstream, which filters every node).
+        let mut delayed_narrowed = false;
+        for claim in &claims.delayed {
+            let provisionable = cache
+                .class(claim_class(claim))
+                .is_some_and(|c| c.provisioner != NO_PROVISIONER);
+            if !provisionable && let Ok(Some(names)) = cache.index().candidate_node_names(claim) {
+                narrow(names);
+                delayed_narrowed = true;
+            }
+        }
+        drop(cache);
+        if delayed_narrowed && eligible.as_ref().is_some_and(BTreeSet::is_empty) {
+            // No node can serve every claim: let Filter say why on each node, as upstream.
+            eligible = None;
         }
         state.write(BindingState {
             claims: Arc::new(claims),
