@@ -298,6 +298,7 @@ pub async fn run(w: &VolumeWorkload, cfg: &RunConfig) -> Result<Report, Error> {
     let _ = creator.await;
     let bound = (scheduler.stats().1 - base) as usize;
     let wrong = misplaced(&scheduler, &store).await?;
+    let (attempts, _, unschedulable, errors) = scheduler.stats();
     handle.shutdown();
     stop.trigger();
     informers.stop_all();
@@ -309,7 +310,9 @@ pub async fn run(w: &VolumeWorkload, cfg: &RunConfig) -> Result<Report, Error> {
         elapsed,
         average: bound as f64 / elapsed.as_secs_f64().max(1e-9),
         percentiles: percentiles(samples),
-        quality: format!("pods off their volume's node: {wrong}"),
+        quality: format!(
+            "pods off their volume's node: {wrong}; attempts {attempts}, unschedulable {unschedulable}, errors {errors}"
+        ),
         upstream_floor: "100-290",
     })
 }

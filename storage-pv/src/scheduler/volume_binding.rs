@@ -333,25 +333,60 @@ impl PreBindPlugin for VolumeBinding {
         if st.claims.delayed.is_empty() {
             return Status::code_only(Code::Success);
         }
-        let mut changes = self.cache.subscribe();
-        for w in st.writes.iter() {
-            if let Err(e) = self.write(w).await {
-                return Status::error(format!("binding volumes: {e}"));
+        let keys: Vec<(String, String)> = st
+            .claims
+            .bound
+            .iter()
+            .chain(st.claims.delayed.iter())
+            .map(|c| {
+                (
+                    c.metadata.namespace.clone().unwrap_or_default(),
+                    c.metadata.name.clone().unwrap_or_default(),
+                )
+            })
+            .collect();
+        // Registered before the writes, so no change is missed.
+        let waiters: Vec<_> = keys
+            .iter()
+            .map(|(ns, n)| self.cache.claim_waiter(ns, n))
+            .collect();
+        let written = async {
+            for w in st.writes.iter() {
+                self.write(w).await?;
             }
+            Ok::<(), StoreError>(())
         }
+        .await;
         tracing::debug!(pod = %pod.display_name(), node, "VolumeBinding waits for the PV controller");
         let claims = st.claims.clone();
-        let wait = async {
-            while !self.all_bound(&claims) {
-                if changes.changed().await.is_err() {
-                    return false;
-                }
+        let outcome = match written {
+            Err(e) => Err(Status::error(format!("binding volumes: {e}"))),
+            Ok(()) => {
+                let wait = async {
+                    loop {
+                        let mut notified: Vec<_> =
+                            waiters.iter().map(|w| Box::pin(w.notified())).collect();
+                        for n in &mut notified {
+                            n.as_mut().enable();
+                        }
+                        if self.all_bound(&claims) {
+                            return true;
+                        }
+                        futures::future::select_all(notified).await;
+                    }
+                };
+                Ok(tokio::time::timeout(self.bind_timeout, wait).await)
             }
-            true
         };
-        match tokio::time::timeout(self.bind_timeout, wait).await {
-            Ok(true) => Status::code_only(Code::Success),
-            Ok(false) => Status::error("binding volumes: volume cache closed"),
+        for ((ns, n), w) in keys.iter().zip(waiters) {
+            self.cache.release_claim_waiter(ns, n, w);
+        }
+        let outcome = match outcome {
+            Err(st) => return st,
+            Ok(o) => o,
+        };
+        match outcome {
+            Ok(_) => Status::code_only(Code::Success),
             Err(_) => Status::error("binding volumes: context deadline exceeded"),
         }
     }

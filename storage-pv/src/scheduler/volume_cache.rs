@@ -16,7 +16,7 @@ use kybern_core::api::storage::v1::StorageClass;
 use kybern_reconciler::runtime::reflector::Change;
 use kybern_reconciler::runtime::{Reader, SharedInformers, Shutdown, watcher};
 use kybern_reconciler::{Api, Store};
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 
 use crate::controller::StorageState;
 use crate::controller::state::pick_default_class;
@@ -186,6 +186,8 @@ impl StorageState for VolumeState {
 pub struct VolumeCache {
     state: Arc<RwLock<VolumeState>>,
     changed: Arc<watch::Sender<u64>>,
+    /// Per claim: woken when the claim, or a volume naming it in `claimRef`, changes.
+    claim_waiters: Arc<std::sync::Mutex<HashMap<ClaimKey, Arc<Notify>>>>,
 }
 
 impl Default for VolumeCache {
@@ -200,6 +202,7 @@ impl VolumeCache {
         VolumeCache {
             state: Arc::default(),
             changed: Arc::new(watch::channel(0).0),
+            claim_waiters: Arc::default(),
         }
     }
 
@@ -225,15 +228,68 @@ impl VolumeCache {
         self.changed.subscribe()
     }
 
+    fn waiters(&self) -> std::sync::MutexGuard<'_, HashMap<ClaimKey, Arc<Notify>>> {
+        self.claim_waiters
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// A notifier woken whenever the claim `namespace/name` or a volume whose `claimRef`
+    /// names it changes; give it back with [`VolumeCache::release_claim_waiter`].
+    pub fn claim_waiter(&self, namespace: &str, name: &str) -> Arc<Notify> {
+        self.waiters()
+            .entry((namespace.to_owned(), name.to_owned()))
+            .or_default()
+            .clone()
+    }
+
+    /// Gives back a notifier from [`VolumeCache::claim_waiter`].
+    pub fn release_claim_waiter(&self, namespace: &str, name: &str, waiter: Arc<Notify>) {
+        drop(waiter);
+        let key = (namespace.to_owned(), name.to_owned());
+        let mut waiters = self.waiters();
+        if waiters.get(&key).is_some_and(|w| Arc::strong_count(w) == 1) {
+            waiters.remove(&key);
+        }
+    }
+
+    fn wake(&self, key: &ClaimKey) {
+        if let Some(w) = self.waiters().get(key) {
+            w.notify_waiters();
+        }
+    }
+
     /// Applies a watched volume change.
     pub fn apply_volume(&self, change: &Change<PersistentVolume>) {
         self.write().watched_volume(change);
+        let mut keys = Vec::new();
+        let mut claim_ref = |v: &PersistentVolume| {
+            if let Some(r) = v.spec.as_ref().and_then(|s| s.claim_ref.as_ref()) {
+                keys.push((
+                    r.namespace.clone().unwrap_or_default(),
+                    r.name.clone().unwrap_or_default(),
+                ));
+            }
+        };
+        match change {
+            Change::Applied { old, new } => {
+                claim_ref(new);
+                if let Some(old) = old {
+                    claim_ref(old);
+                }
+            }
+            Change::Deleted(old) => claim_ref(old),
+        }
+        for k in &keys {
+            self.wake(k);
+        }
         self.bump();
     }
 
     /// Applies a watched claim change.
     pub fn apply_claim(&self, change: &Change<PersistentVolumeClaim>) {
         self.write().watched_claim(change);
+        self.wake(&claim_key(change.object()));
         self.bump();
     }
 
