@@ -201,10 +201,8 @@ async fn no_node_satisfies_both_claims_so_the_pod_stays_pending() {
         .unwrap();
     assert_eq!(
         cond.message.as_deref(),
-        // PreFilter narrowed to node-a (the only node with candidates for both claims);
-        // there no volume is left for "logs" once "data" took data-on-a.
         Some(
-            "0/2 nodes are available: 1 node(s) didn't find available persistent volumes to bind, 1 node(s) didn't satisfy plugin(s) [VolumeBinding]. preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling."
+            "0/2 nodes are available: 2 node(s) didn't find available persistent volumes to bind. preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling."
         )
     );
     for c in ["data", "logs"] {

@@ -4,14 +4,12 @@
 //! - PreFilter sorts the pod's claims (bound / WaitForFirstConsumer / refused, upstream's
 //!   messages) and, as upstream's `GetEligibleNodes`, narrows the nodes to those named by
 //!   the bound volumes' `kubernetes.io/hostname In [...]` node affinity (hostname label
-//!   values taken as node names, upstream's assumption). Deliberately beyond upstream, it
-//!   also narrows them to the nodes the candidate volumes of unbound claims that cannot be
-//!   provisioned are pinned to ([`VolumeIndex::candidate_node_names`]), so Filter does not
-//!   scan the volumes for every node; when no node remains it does not narrow, and Filter
-//!   reports upstream's reasons. A pod without claims skips the plugin.
+//!   values taken as node names, upstream's assumption). A pod without claims skips the
+//!   plugin.
 //! - Filter checks bound volumes' node affinity and finds, per node, a volume for each
 //!   unbound claim or a class that can provision there (`UnschedulableAndUnresolvable`
-//!   with upstream's reasons otherwise).
+//!   with upstream's reasons otherwise). Volumes pinned to one node by hostname are looked
+//!   up by the node's hostname in [`crate::matching::VolumeIndex`], not scanned.
 //! - Reserve assumes the node's decision in the cache; Unreserve restores it.
 //! - PreBind is the only step that writes, as upstream's `BindPodVolumes`: the chosen
 //!   volumes get the claim in `spec.claimRef` (bound by controller), claims to provision get
@@ -37,10 +35,8 @@ use kybern_scheduler::framework::{
 };
 
 use super::volume_cache::VolumeCache;
-use crate::annotations::{BIND_COMPLETED, NO_PROVISIONER, claim_class};
+use crate::annotations::BIND_COMPLETED;
 use crate::controller::{Action, StorageState};
-#[cfg(doc)]
-use crate::matching::VolumeIndex;
 use crate::node_affinity::{check_volume_node_affinity, pinned_node_names};
 use crate::scheduling::volume_binding::{
     ERR_REASON_NODE_CONFLICT, ERR_REASON_PV_NOT_EXIST, PodClaims, PodVolumes, filter, pre_filter,
@@ -176,23 +172,7 @@ impl PreFilterPlugin for VolumeBinding {
                 narrow(names);
             }
         }
-        // Unbound claims that only existing volumes can serve: the nodes those volumes are
-        // pinned to (a deliberate addition to upstream, which filters every node).
-        let mut delayed_narrowed = false;
-        for claim in &claims.delayed {
-            let provisionable = cache
-                .class(claim_class(claim))
-                .is_some_and(|c| c.provisioner != NO_PROVISIONER);
-            if !provisionable && let Ok(Some(names)) = cache.index().candidate_node_names(claim) {
-                narrow(names);
-                delayed_narrowed = true;
-            }
-        }
         drop(cache);
-        if delayed_narrowed && eligible.as_ref().is_some_and(BTreeSet::is_empty) {
-            // No node can serve every claim: let Filter say why on each node, as upstream.
-            eligible = None;
-        }
         state.write(BindingState {
             claims: Arc::new(claims),
             bound: Arc::new(bound),
