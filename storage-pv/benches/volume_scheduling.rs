@@ -19,7 +19,7 @@ fn main() {
     let (nodes, init, measured) = if args.iter().any(|a| a == "--small") {
         (100, 100, 500)
     } else if args.iter().any(|a| a == "--large") {
-        (5000, 5000, 1000)
+        (5000, 1000, 5000)
     } else {
         (500, 500, 1000)
     };
