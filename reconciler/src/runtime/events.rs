@@ -190,3 +190,38 @@ impl Recorder {
         Ok(created)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::store::MemoryStore;
+
+    #[tokio::test(start_paused = true)]
+    async fn two_events_about_one_object_at_one_instant_get_distinct_names() {
+        let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+        let recorder = Recorder::new(store.clone(), "test-controller", "one");
+        let object = ObjectReference {
+            kind: Some("ConfigMap".into()),
+            name: Some("settings".into()),
+            namespace: Some("default".into()),
+            ..ObjectReference::default()
+        };
+        let a = recorder
+            .publish(&object, EventType::Normal, "First", "one")
+            .await
+            .unwrap();
+        let b = recorder
+            .publish(&object, EventType::Normal, "Second", "two")
+            .await
+            .unwrap();
+        assert_ne!(a.metadata.name, b.metadata.name);
+        // A repeat is counted on the first Event.
+        let again = recorder
+            .publish(&object, EventType::Normal, "First", "one")
+            .await
+            .unwrap();
+        assert_eq!(again.metadata.name, a.metadata.name);
+        assert_eq!(again.count, Some(2));
+    }
+}
