@@ -1,6 +1,7 @@
 //! A stateful database keeps its data across pod restarts: a claim, a StorageClass that
 //! waits for the first consumer, the local-path provisioner making a real directory, the
-//! "pod" writing into it, the pod deleted and recreated, and the data still there.
+//! "pod" writing into it, the pod deleted and recreated, and the data still there. The PV
+//! controller runs in the background, woken by watches, as it would in a control plane.
 //!
 //! Run it with `cargo run --example storage`.
 
@@ -12,6 +13,7 @@ use kybern::core::api::core::v1::{
     PersistentVolumeClaimVolumeSource, Pod, PodSpec, PodStatus, Volume, VolumeResourceRequirements,
 };
 use kybern::core::api::storage::v1::StorageClass;
+use kybern::reconciler::runtime::Shutdown;
 use kybern::reconciler::{Api, DeleteParams, ListParams, MemoryStore, Store};
 use kybern::storage::annotations::{HOSTNAME_LABEL, SELECTED_NODE};
 use kybern::storage::controller::StorageController;
@@ -40,6 +42,22 @@ fn db_pod(node: &str) -> Pod {
     pod
 }
 
+/// Waits (up to 10 s) until `done` says the controller got there.
+async fn wait_until<F, Fut>(what: &str, mut done: F) -> anyhow::Result<()>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<bool>>,
+{
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !done().await? {
+        if tokio::time::Instant::now() > deadline {
+            anyhow::bail!("timed out waiting for {what}");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    Ok(())
+}
+
 fn phase(c: &PersistentVolumeClaim) -> &str {
     c.status
         .as_ref()
@@ -63,6 +81,11 @@ async fn main() -> anyhow::Result<()> {
     Api::<Node>::all(store.clone()).create(&node).await?;
     let provisioner = LocalPathProvisioner::new(&disk, Quantity::parse("10Gi")?);
     let controller = StorageController::new(store.clone()).with_provisioner(Arc::new(provisioner));
+    let stop = Shutdown::new();
+    let running = tokio::spawn({
+        let stop = stop.clone();
+        async move { controller.run(stop).await }
+    });
 
     println!(
         "2. The administrator offers a StorageClass \"local\" that waits for the first consumer:"
@@ -93,7 +116,11 @@ async fn main() -> anyhow::Result<()> {
         ..Default::default()
     });
     claims.create(&claim).await?;
-    controller.sync_until_stable(20).await?;
+    let events: Api<Event> = Api::all(store.clone());
+    wait_until("the WaitForFirstConsumer event", || async {
+        Ok(!events.list(&ListParams::default()).await?.items.is_empty())
+    })
+    .await?;
     let c = claims.get("postgres-data").await?;
     println!(
         "   The claim is {}: nobody uses it yet, so the controller waits.",
@@ -120,7 +147,10 @@ async fn main() -> anyhow::Result<()> {
     claims.update(&c).await?;
     let pods: Api<Pod> = Api::namespaced(store.clone(), "shop");
     pods.create(&db_pod("worker-1")).await?;
-    controller.sync_until_stable(20).await?;
+    wait_until("the claim to be bound", || async {
+        Ok(phase(&claims.get("postgres-data").await?) == "Bound")
+    })
+    .await?;
     let c = claims.get("postgres-data").await?;
     let volume_name = c
         .spec
@@ -150,7 +180,7 @@ async fn main() -> anyhow::Result<()> {
 
     println!("6. The pod crashes and is deleted. The claim and the volume stay.");
     pods.delete("postgres-0", &DeleteParams::default()).await?;
-    controller.sync_until_stable(20).await?;
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     println!(
         "   Claim: {}; directory still there: {}",
         phase(&claims.get("postgres-data").await?),
@@ -159,7 +189,6 @@ async fn main() -> anyhow::Result<()> {
 
     println!("7. A new pod starts with the same claim and reads the data.");
     pods.create(&db_pod("worker-1")).await?;
-    controller.sync_until_stable(20).await?;
     let c = claims.get("postgres-data").await?;
     let same = c.spec.as_ref().and_then(|s| s.volume_name.as_deref()) == Some(volume_name.as_str());
     let data = std::fs::read_to_string(std::path::Path::new(&path).join("orders.db"))?;
@@ -171,11 +200,17 @@ async fn main() -> anyhow::Result<()> {
     claims
         .delete("postgres-data", &DeleteParams::default())
         .await?;
-    controller.sync_until_stable(20).await?;
+    let volumes: Api<PersistentVolume> = Api::all(store.clone());
+    wait_until("the volume to be deleted", || async {
+        Ok(volumes.get_opt(&volume_name).await?.is_none())
+    })
+    .await?;
     println!(
         "   Directory still there: {}",
         std::path::Path::new(&path).exists()
     );
+    stop.trigger();
+    running.await?;
     let _ = std::fs::remove_dir_all(&disk);
     Ok(())
 }

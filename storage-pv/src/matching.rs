@@ -426,12 +426,18 @@ struct Entry {
     class: String,
     /// Whether it sits in its group's available set (unbound, Available, not deleting).
     available: bool,
+    /// The node names (hostname label values) its node affinity pins it to, if it is of
+    /// that simple form ([`crate::node_affinity::pinned_node_names`]).
+    pinned: Option<Vec<String>>,
 }
 
 #[derive(Default)]
 struct Group {
     /// Available volumes by class, sorted by capacity then slot.
     by_class: HashMap<String, BTreeSet<(Quantity, usize)>>,
+    /// The same without the volumes pinned to named nodes (those are in
+    /// `VolumeIndex::pinned`).
+    unpinned_by_class: HashMap<String, BTreeSet<(Quantity, usize)>>,
 }
 
 /// Identity of an indexed volume: name and uid (a re-created volume is a new object).
@@ -451,6 +457,9 @@ pub struct VolumeIndex {
     by_key: HashMap<VolumeKey, usize>,
     groups: BTreeMap<ModeSet, Group>,
     prebound: HashMap<(String, String), Vec<usize>>,
+    /// Available volumes pinned to named nodes, by (class, node hostname), sorted by
+    /// capacity then slot: the scheduler's per-node lookup without a scan.
+    pinned: HashMap<(String, String), BTreeSet<(Quantity, usize)>>,
     volume_attributes_class: bool,
 }
 
@@ -550,6 +559,8 @@ impl VolumeIndex {
                 .or_default()
                 .push(slot);
         }
+        let pinned = crate::node_affinity::pinned_node_names(&volume)
+            .map(|names| names.into_iter().collect::<Vec<_>>());
         let group = self.groups.entry(modes.clone()).or_default();
         if available {
             group
@@ -557,6 +568,23 @@ impl VolumeIndex {
                 .entry(class.clone())
                 .or_default()
                 .insert((capacity, slot));
+            match &pinned {
+                Some(names) => {
+                    for n in names {
+                        self.pinned
+                            .entry((class.clone(), n.clone()))
+                            .or_default()
+                            .insert((capacity, slot));
+                    }
+                }
+                None => {
+                    group
+                        .unpinned_by_class
+                        .entry(class.clone())
+                        .or_default()
+                        .insert((capacity, slot));
+                }
+            }
         }
         if let Some(s) = self.slots.get_mut(slot) {
             *s = Some(Entry {
@@ -565,6 +593,7 @@ impl VolumeIndex {
                 capacity,
                 class,
                 available,
+                pinned,
             });
         }
     }
@@ -590,11 +619,27 @@ impl VolumeIndex {
         }
         if entry.available
             && let Some(group) = self.groups.get_mut(&entry.modes)
-            && let Some(set) = group.by_class.get_mut(&entry.class)
         {
-            set.remove(&(entry.capacity, slot));
-            if set.is_empty() {
-                group.by_class.remove(&entry.class);
+            for sets in [&mut group.by_class, &mut group.unpinned_by_class] {
+                if let Some(set) = sets.get_mut(&entry.class) {
+                    set.remove(&(entry.capacity, slot));
+                    if set.is_empty() {
+                        sets.remove(&entry.class);
+                    }
+                }
+            }
+        }
+        if entry.available
+            && let Some(names) = &entry.pinned
+        {
+            for n in names {
+                let key = (entry.class.clone(), n.clone());
+                if let Some(set) = self.pinned.get_mut(&key) {
+                    set.remove(&(entry.capacity, slot));
+                    if set.is_empty() {
+                        self.pinned.remove(&key);
+                    }
+                }
             }
         }
         Some(entry)
@@ -725,8 +770,25 @@ impl VolumeIndex {
             if !modes.covers(&wanted) {
                 continue;
             }
-            if let Some(set) = group.by_class.get(req.class)
+            if let Some(set) = group.unpinned_by_class.get(req.class)
                 && let Some(e) = self.first_fit(set, &req, &opts).and_then(|s| self.entry(s))
+                && best.is_none_or(|b| b.capacity > e.capacity)
+            {
+                best = Some(e);
+            }
+        }
+        // Volumes pinned to named nodes: only those pinned to this node's hostname.
+        let host = node.metadata.labels.get(crate::annotations::HOSTNAME_LABEL);
+        if let Some(set) = host.and_then(|h| self.pinned.get(&(req.class.to_owned(), h.clone()))) {
+            let pinned = set
+                .range((req.quantity, 0)..)
+                .filter_map(|(_, slot)| self.entry(*slot))
+                .find(|e| {
+                    e.modes.covers(&wanted)
+                        && req.basic_fit(&e.volume, &e.capacity, &opts)
+                        && req.unbound_fit(&e.volume, &opts, false)
+                });
+            if let Some(e) = pinned
                 && best.is_none_or(|b| b.capacity > e.capacity)
             {
                 best = Some(e);

@@ -92,3 +92,34 @@ fn field_matches(req: &NodeSelectorRequirement, node_name: &str) -> bool {
         _ => false,
     }
 }
+
+/// The node names a volume's node affinity pins it to: every term exactly one
+/// `kubernetes.io/hostname In [...]` expression (upstream's
+/// `GetLocalPersistentVolumeNodeNames`); `None` otherwise.
+pub fn pinned_node_names(volume: &PersistentVolume) -> Option<std::collections::BTreeSet<String>> {
+    let terms = &volume
+        .spec
+        .as_ref()?
+        .node_affinity
+        .as_ref()?
+        .required
+        .as_ref()?
+        .node_selector_terms;
+    if terms.is_empty() {
+        return None;
+    }
+    let mut names = std::collections::BTreeSet::new();
+    for t in terms {
+        let [e] = t.match_expressions.as_slice() else {
+            return None;
+        };
+        if !t.match_fields.is_empty()
+            || e.key != crate::annotations::HOSTNAME_LABEL
+            || e.operator != "In"
+        {
+            return None;
+        }
+        names.extend(e.values.iter().cloned());
+    }
+    Some(names)
+}

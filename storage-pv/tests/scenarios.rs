@@ -1,5 +1,7 @@
-//! End-to-end scenarios: the PV controller over a MemoryStore, with the real local-path
-//! provisioner making and removing directories in a temp dir.
+//! End-to-end scenarios: the PV controller (claim and volume controllers on the runtime's
+//! `Controller<K>`, woken by watches) over a MemoryStore, with the real local-path provisioner
+//! making and removing directories in a temp dir. Time is virtual: `settle` lets the
+//! controllers run until they are idle.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
@@ -12,6 +14,7 @@ use kybern_core::api::core::v1::{
 };
 use kybern_core::api::core::v1::{HostPathVolumeSource, ObjectReference, Volume};
 use kybern_core::api::storage::v1::StorageClass;
+use kybern_reconciler::runtime::Shutdown;
 use kybern_reconciler::{Api, DeleteParams, ListParams, MemoryStore, Store};
 use kybern_storage::annotations::*;
 use kybern_storage::controller::StorageController;
@@ -21,8 +24,14 @@ const NS: &str = "db";
 
 struct Cluster {
     store: Arc<dyn Store>,
-    ctrl: StorageController,
+    stop: Shutdown,
     dir: tempfile::TempDir,
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        self.stop.trigger();
+    }
 }
 
 fn q(s: &str) -> Quantity {
@@ -35,11 +44,15 @@ impl Cluster {
         let dir = tempfile::tempdir().unwrap();
         let lp = LocalPathProvisioner::new(dir.path(), q(quota)).with_default_node("node-a");
         let ctrl = StorageController::new(store.clone()).with_provisioner(Arc::new(lp));
-        Cluster { store, ctrl, dir }
+        let stop = Shutdown::new();
+        let signal = stop.clone();
+        tokio::spawn(async move { ctrl.run(signal).await });
+        Cluster { store, stop, dir }
     }
 
+    /// Lets the controllers work until idle (virtual time: costs nothing).
     async fn settle(&self) {
-        self.ctrl.sync_until_stable(50).await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_secs(60)).await;
     }
 
     fn pvs(&self) -> Api<PersistentVolume> {
@@ -807,41 +820,95 @@ async fn lost_volume_marks_claim_lost() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn run_loop_reacts_to_watch_events() {
+async fn volume_created_after_the_claim_binds_it() {
     let k = Cluster::new("1Gi");
-    let k = Arc::new(k);
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let runner = {
-        let k = k.clone();
-        tokio::spawn(async move {
-            k.ctrl
-                .run(async {
-                    let _ = stop_rx.await;
-                })
-                .await
-        })
-    };
-    k.pvs()
-        .create(&static_pv("pv", "1Gi", &["ReadWriteOnce"], RECLAIM_RETAIN))
-        .await
-        .unwrap();
     k.pvcs()
         .create(&claim("a", "1Gi", Some(""), &["ReadWriteOnce"]))
         .await
         .unwrap();
-    let bound = tokio::time::timeout(std::time::Duration::from_secs(30), async {
-        loop {
-            if let Some(c) = k.pvc("a").await
-                && phase_of_pvc(&c) == CLAIM_BOUND
-            {
-                return c;
-            }
-            tokio::task::yield_now().await;
-        }
-    })
-    .await
-    .expect("claim bound by the run loop");
-    assert_eq!(volume_name(&bound), "pv");
-    stop_tx.send(()).unwrap();
-    runner.await.unwrap().unwrap();
+    k.settle().await;
+    assert_eq!(phase_of_pvc(&k.pvc("a").await.unwrap()), CLAIM_PENDING);
+    // The new volume's watch event wakes the pending claim of its class.
+    k.pvs()
+        .create(&static_pv("pv", "1Gi", &["ReadWriteOnce"], RECLAIM_RETAIN))
+        .await
+        .unwrap();
+    k.settle().await;
+    let c = k.pvc("a").await.unwrap();
+    assert_eq!((volume_name(&c), phase_of_pvc(&c)), ("pv", CLAIM_BOUND));
+    assert_eq!(phase_of_pv(&k.pv("pv").await.unwrap()), VOLUME_BOUND);
+}
+
+#[tokio::test(start_paused = true)]
+async fn repeated_events_are_counted_on_one_event() {
+    let k = Cluster::new("1Gi");
+    k.pvcs()
+        .create(&claim("a", "1Gi", Some(""), &["ReadWriteOnce"]))
+        .await
+        .unwrap();
+    k.settle().await;
+    // Any change to the claim reconciles it again: the same Event is raised again.
+    let mut c = k.pvc("a").await.unwrap();
+    c.metadata.labels.insert("touched".into(), "yes".into());
+    k.pvcs().update(&c).await.unwrap();
+    k.settle().await;
+    let events: Vec<Event> = Api::<Event>::all(k.store.clone())
+        .list(&ListParams::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .filter(|e| e.involved_object.name.as_deref() == Some("a"))
+        .collect();
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(
+        events[0].message.as_deref(),
+        Some("no persistent volumes available for this claim and no storage class is set")
+    );
+    assert!(events[0].count.unwrap_or(0) >= 2, "{:?}", events[0].count);
+}
+
+#[tokio::test(start_paused = true)]
+async fn delayed_claim_names_the_pods_waiting_to_be_scheduled() {
+    let k = Cluster::new("10Gi");
+    k.class(
+        "local",
+        BINDING_WAIT_FOR_FIRST_CONSUMER,
+        RECLAIM_DELETE,
+        false,
+    )
+    .await;
+    k.pvcs()
+        .create(&claim("data", "1Gi", Some("local"), &["ReadWriteOnce"]))
+        .await
+        .unwrap();
+    k.settle().await;
+    // Two pods without a node use the claim: the event names both (sorted).
+    for name in ["db-1", "db-0"] {
+        k.pods()
+            .create(&pod(name, "data", None, "Pending"))
+            .await
+            .unwrap();
+    }
+    k.settle().await;
+    let events = k.events("data").await;
+    for want in [
+        (
+            "Normal",
+            "WaitForFirstConsumer",
+            "waiting for first consumer to be created before binding",
+        ),
+        (
+            "Normal",
+            "WaitForPodScheduled",
+            "waiting for pods db-0,db-1 to be scheduled",
+        ),
+    ] {
+        assert!(
+            events
+                .iter()
+                .any(|(t, r, m)| (t.as_str(), r.as_str(), m.as_str()) == want),
+            "no {want:?} in {events:?}"
+        );
+    }
 }

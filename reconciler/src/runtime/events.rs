@@ -73,6 +73,9 @@ pub struct Recorder {
     instance: String,
     clock: SharedClock,
     seen: Arc<Mutex<HashMap<Correlation, (String, String)>>>,
+    /// The nanoseconds last used in an Event name: names stay unique when two Events about
+    /// one object are created at the same instant (virtual time stands still in tests).
+    last_nanos: Arc<Mutex<i128>>,
 }
 
 impl Recorder {
@@ -84,6 +87,7 @@ impl Recorder {
             instance: instance.to_owned(),
             clock: default_clock(),
             seen: Arc::default(),
+            last_nanos: Arc::default(),
         }
     }
 
@@ -141,7 +145,14 @@ impl Recorder {
                 Err(e) => return Err(e),
             }
         }
-        let nanos = self.clock.wall().as_nanosecond();
+        let nanos = {
+            let mut last = self
+                .last_nanos
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            *last = self.clock.wall().as_nanosecond().max(*last + 1);
+            *last
+        };
         let mut event = Event {
             involved_object: object.clone(),
             reason: Some(reason.to_owned()),
@@ -177,5 +188,40 @@ impl Recorder {
             (namespace, created.metadata.name.clone().unwrap_or_default()),
         );
         Ok(created)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::store::MemoryStore;
+
+    #[tokio::test(start_paused = true)]
+    async fn two_events_about_one_object_at_one_instant_get_distinct_names() {
+        let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+        let recorder = Recorder::new(store.clone(), "test-controller", "one");
+        let object = ObjectReference {
+            kind: Some("ConfigMap".into()),
+            name: Some("settings".into()),
+            namespace: Some("default".into()),
+            ..ObjectReference::default()
+        };
+        let a = recorder
+            .publish(&object, EventType::Normal, "First", "one")
+            .await
+            .unwrap();
+        let b = recorder
+            .publish(&object, EventType::Normal, "Second", "two")
+            .await
+            .unwrap();
+        assert_ne!(a.metadata.name, b.metadata.name);
+        // A repeat is counted on the first Event.
+        let again = recorder
+            .publish(&object, EventType::Normal, "First", "one")
+            .await
+            .unwrap();
+        assert_eq!(again.metadata.name, a.metadata.name);
+        assert_eq!(again.count, Some(2));
     }
 }

@@ -208,6 +208,43 @@ pub async fn create<K: Resource<DynamicType = ()> + serde::Serialize>(
     Ok(())
 }
 
+/// Samples the scheduler's bound count every `cfg.sample_interval` from `start` until it
+/// reaches `target` (or `cfg.timeout` passes); returns the per-interval throughputs (pods/s)
+/// of the pods bound beyond `base`. For workloads built outside this module.
+pub async fn sample_bound(
+    scheduler: &Scheduler,
+    base: u64,
+    target: u64,
+    start: Instant,
+    cfg: &RunConfig,
+) -> Vec<f64> {
+    let mut samples = Vec::new();
+    let mut prev = base;
+    let mut last = Instant::now();
+    loop {
+        tokio::time::sleep(cfg.sample_interval).await;
+        let now_bound = scheduler.stats().1;
+        let dt = last.elapsed().as_secs_f64();
+        last = Instant::now();
+        samples.push(now_bound.saturating_sub(prev) as f64 / dt);
+        prev = now_bound;
+        if now_bound >= target || start.elapsed() > cfg.timeout {
+            break;
+        }
+    }
+    samples
+}
+
+/// p50, p90 and p99 of per-interval throughput samples.
+pub fn percentiles(mut samples: Vec<f64>) -> (f64, f64, f64) {
+    samples.sort_by(|a, b| a.total_cmp(b));
+    (
+        percentile(&samples, 0.5),
+        percentile(&samples, 0.9),
+        percentile(&samples, 0.99),
+    )
+}
+
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
@@ -216,7 +253,8 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[idx.min(sorted.len() - 1)]
 }
 
-async fn wait_bound(s: &Scheduler, want: u64, timeout: Duration) -> bool {
+/// Waits until the scheduler has bound `want` pods (or `timeout` passes); whether it did.
+pub async fn wait_bound(s: &Scheduler, want: u64, timeout: Duration) -> bool {
     let start = Instant::now();
     while s.stats().1 < want {
         if start.elapsed() > timeout {
@@ -275,27 +313,12 @@ pub async fn run_with_source(
             }
         }
     });
-    let mut samples = Vec::new();
-    let mut prev = base;
-    let mut last = Instant::now();
-    loop {
-        tokio::time::sleep(cfg.sample_interval).await;
-        let now_bound = scheduler.stats().1;
-        let dt = last.elapsed().as_secs_f64();
-        last = Instant::now();
-        samples.push((now_bound - prev) as f64 / dt);
-        prev = now_bound;
-        if now_bound >= target || start.elapsed() > cfg.timeout {
-            break;
-        }
-    }
+    let samples = sample_bound(&scheduler, base, target, start, cfg).await;
     let elapsed = start.elapsed();
     let _ = creator.await;
     let bound = (scheduler.stats().1 - base) as usize;
     let quality = quality(w, &scheduler);
     handle.shutdown();
-    let mut sorted = samples.clone();
-    sorted.sort_by(|a, b| a.total_cmp(b));
     Ok(Report {
         name: w.name,
         nodes: w.nodes,
@@ -303,11 +326,7 @@ pub async fn run_with_source(
         bound,
         elapsed,
         average: bound as f64 / elapsed.as_secs_f64().max(1e-9),
-        percentiles: (
-            percentile(&sorted, 0.5),
-            percentile(&sorted, 0.9),
-            percentile(&sorted, 0.99),
-        ),
+        percentiles: percentiles(samples),
         quality,
         upstream_floor: w.upstream_floor(),
     })

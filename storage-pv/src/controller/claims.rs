@@ -132,14 +132,23 @@ fn sync_unbound(
             Ok(Some(volume)) => bind(claim, volume),
             Ok(None) => {
                 if delay && !claim.metadata.annotations.contains_key(SELECTED_NODE) {
+                    let ns = claim.metadata.namespace.as_deref().unwrap_or("");
+                    let name = claim.metadata.name.as_deref().unwrap_or("");
+                    let pods = state.unscheduled_pods_using(ns, name);
+                    let (reason, message) = if pods.is_empty() {
+                        (
+                            events::WAIT_FOR_FIRST_CONSUMER,
+                            events::WAITING_FOR_FIRST_CONSUMER.to_owned(),
+                        )
+                    } else {
+                        (
+                            events::WAIT_FOR_POD_SCHEDULED,
+                            events::waiting_for_pods(&pods),
+                        )
+                    };
                     pending_with(
                         claim,
-                        EventRecord::claim(
-                            claim,
-                            EventType::Normal,
-                            events::WAIT_FOR_FIRST_CONSUMER,
-                            events::WAITING_FOR_FIRST_CONSUMER,
-                        ),
+                        EventRecord::claim(claim, EventType::Normal, reason, message),
                     )
                 } else if !claim_class(claim).is_empty() {
                     provision(state, claim)

@@ -7,6 +7,8 @@ use kybern_core::api::core::v1::{ObjectReference, PersistentVolume, PersistentVo
 pub const FAILED_BINDING: &str = "FailedBinding";
 /// Reason: a claim waits for a pod to be scheduled before binding (WaitForFirstConsumer).
 pub const WAIT_FOR_FIRST_CONSUMER: &str = "WaitForFirstConsumer";
+/// Reason: a claim waits for the pods using it to be scheduled (WaitForFirstConsumer).
+pub const WAIT_FOR_POD_SCHEDULED: &str = "WaitForPodScheduled";
 /// Reason: a provisioner outside this controller is expected to create the volume.
 pub const EXTERNAL_PROVISIONING: &str = "ExternalProvisioning";
 /// Reason: provisioning a volume failed.
@@ -47,6 +49,15 @@ pub const RECYCLE_DEPRECATED: &str = "The Recycle reclaim policy is deprecated. 
 /// Message of [`VOLUME_RESIZE_FAILED`] when the class does not allow expansion (upstream's
 /// admission error).
 pub const RESIZE_NOT_ALLOWED: &str = "only dynamically provisioned pvc can be resized and the storageclass that provisions the pvc must support resize";
+
+/// Message of [`WAIT_FOR_POD_SCHEDULED`] for the unscheduled pods using the claim
+/// (upstream's `emitEventForUnboundDelayBindingClaim`).
+pub fn waiting_for_pods(pods: &[String]) -> String {
+    match pods {
+        [one] => format!("waiting for pod {one} to be scheduled"),
+        many => format!("waiting for pods {} to be scheduled", many.join(",")),
+    }
+}
 
 /// Message of [`EXTERNAL_PROVISIONING`].
 pub fn external_provisioning(provisioner: &str) -> String {

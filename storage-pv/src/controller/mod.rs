@@ -4,11 +4,11 @@
 //! consistent view of volumes, claims, classes, pods and nodes) and return the
 //! [`Action`]s that move one object towards its desired state. They hold no memory between
 //! calls, so calling them again after a crash, a conflict or a missed event is always safe.
-//! [`StorageController`] runs them against a [`kybern_reconciler::Store`]: it lists
-//! everything into a [`Snapshot`], applies the actions (optimistic concurrency on every
-//! write; a conflict just waits for the next pass), and repeats until nothing changes. Its
-//! [`StorageController::run`] loop re-syncs whenever a watch reports a change, and the same
-//! two functions can later be driven per key by the controller runtime's `Controller<K>`.
+//! [`StorageController`] runs them per object on the runtime's `Controller<K>` (one for
+//! claims, one for volumes), woken by watches on volumes, claims, classes, pods and nodes; a
+//! reconcile reads a [`view::CacheView`] of the shared informer caches (never a list of the
+//! store) and applies the actions with optimistic concurrency on every write (a conflict
+//! requeues the object). [`Snapshot`] is the in-memory [`StorageState`] for tests and tools.
 //!
 //! What it does, as upstream v1.33's `persistentvolume` controller (plus the protection and
 //! default-class pieces that live in other upstream controllers and admission plugins):
@@ -25,6 +25,7 @@ pub mod claims;
 pub mod events;
 mod runner;
 pub mod state;
+pub mod view;
 pub mod volumes;
 
 pub use claims::reconcile_claim;

@@ -1,47 +1,63 @@
-//! [`StorageController`]: runs the reconcile functions against a store, pass after pass,
-//! and re-syncs whenever a watch reports a change.
+//! [`StorageController`]: the PV controller on the runtime's [`Controller`]: one controller
+//! reconciles claims, one reconciles volumes, both reading the shared informer caches (through
+//! a [`CacheView`] per reconcile) and applying the pure reconcile functions' actions.
+//!
+//! # What wakes what
+//! - a claim reconciles when it changes, when a volume whose `claimRef` names it (before or
+//!   after the change) changes, when a volume becomes available for its class while it has
+//!   no volume, when a StorageClass changes while it is unbound, when a pod using it changes
+//!   or goes (pvc-protection), and when the node it was scheduled to appears;
+//! - a volume reconciles when it changes, and when the claim it is bound to (its `claimRef`,
+//!   or the claim naming it in `spec.volumeName`) changes or goes.
+//!
+//! A write that loses a race (conflict, object gone) requeues the object after 100 ms (not
+//! through the rate limiter: such races are routine while the caches catch up with the
+//! controller's own writes); nothing is re-listed. Upstream also re-syncs every object every 15 s; every input of the
+//! reconcile functions is watched here, so there is no periodic re-sync.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
-use std::future::Future;
-use std::hash::{Hash as _, Hasher as _};
-use std::sync::{Arc, Mutex};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, RwLock};
 
-use futures::{FutureExt as _, StreamExt as _};
 use kybern_core::Quantity;
-use kybern_core::api::core::v1::{
-    Event, EventSource, Node, PersistentVolume, PersistentVolumeClaim, Pod,
-};
+use kybern_core::api::core::v1::{Node, PersistentVolume, PersistentVolumeClaim, Pod};
 use kybern_core::api::storage::v1::StorageClass;
-use kybern_reconciler::{Api, DeleteParams, ListParams, Store, StoreError, WatchParams};
+use kybern_reconciler::runtime::controller::{Action as RtAction, Controller};
+use kybern_reconciler::runtime::events::{EventType as RtEventType, Recorder};
+use kybern_reconciler::runtime::reflector::{CacheConfig, Change, ObjectKey};
+use kybern_reconciler::runtime::{SharedInformers, Shutdown, watcher};
+use kybern_reconciler::{Api, DeleteParams, Store, StoreError};
 
 use super::events::{self, EventRecord, EventType};
-use super::state::Snapshot;
+use super::view::{
+    Caches, PENDING_CLAIM_CLASS_INDEX, POD_CLAIMS_INDEX, VOLUME_CLAIM_REF_INDEX, indexed,
+    pending_claim_class_keys, pod_claim_keys, volume_claim_ref_keys,
+};
 use super::{Action, reconcile_claim, reconcile_volume};
 use crate::annotations::{
-    BOUND_BY_CONTROLLER, PROVISIONED_BY, PV_PROTECTION_FINALIZER, RECLAIM_DELETE, STORAGE,
-    VOLUME_FAILED,
+    BOUND_BY_CONTROLLER, PROVISIONED_BY, PV_PROTECTION_FINALIZER, RECLAIM_DELETE, SELECTED_NODE,
+    STORAGE, VOLUME_AVAILABLE, VOLUME_FAILED, volume_class,
 };
+use crate::matching::VolumeIndex;
 use crate::provision::Provisioner;
 
 /// The component name written into Events.
 pub const COMPONENT: &str = "persistentvolume-controller";
 
-/// A controller run that could not finish.
+/// A reconcile that could not finish (retried with backoff).
 #[derive(Debug, thiserror::Error)]
 pub enum ControllerError {
     /// The store failed.
     #[error("store: {0}")]
     Store(#[from] StoreError),
-    /// Passes kept changing objects.
-    #[error("storage objects still changing after {0} passes")]
-    NotStable(usize),
 }
 
 /// Runs the PV controller against a store with a set of provisioners.
 pub struct StorageController {
     store: Arc<dyn Store>,
     provisioners: BTreeMap<String, Arc<dyn Provisioner>>,
-    recorded: Mutex<HashSet<u64>>,
+    recorder: Recorder,
+    informers: SharedInformers,
+    concurrency: usize,
 }
 
 impl std::fmt::Debug for StorageController {
@@ -55,6 +71,13 @@ impl std::fmt::Debug for StorageController {
     }
 }
 
+/// Applies actions to the store: writes, provisioning, deletion, expansion, Events.
+struct Executor {
+    store: Arc<dyn Store>,
+    provisioners: BTreeMap<String, Arc<dyn Provisioner>>,
+    recorder: Recorder,
+}
+
 fn name(meta: &kybern_core::api::meta::v1::ObjectMeta) -> String {
     meta.name.clone().unwrap_or_default()
 }
@@ -63,18 +86,54 @@ fn ns(meta: &kybern_core::api::meta::v1::ObjectMeta) -> String {
     meta.namespace.clone().unwrap_or_default()
 }
 
-/// A write that lost a race; the pass ends for that object and the next pass retries.
+/// How long after a lost race an object is reconciled again (not rate limited: races are
+/// expected while the caches catch up with the controller's own writes).
+const RACE_REQUEUE: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// A write that lost a race; the object is requeued and reconciled again.
 fn is_race(e: &StoreError) -> bool {
     e.is_conflict() || e.is_not_found()
+}
+
+/// What the two controllers share: the executor and the caches.
+struct Context {
+    exec: Arc<Executor>,
+    caches: Caches,
+}
+
+/// Calls `f` with the new and old state of a changed object (the last state of a deleted one).
+fn each_state<K>(change: &Change<K>, mut f: impl FnMut(&K)) {
+    match change {
+        Change::Applied { old, new } => {
+            f(new);
+            if let Some(old) = old {
+                f(old);
+            }
+        }
+        Change::Deleted(old) => f(old),
+    }
+}
+
+fn claim_key_of(namespace: Option<&str>, name: Option<&str>) -> ObjectKey {
+    ObjectKey::new(namespace, name.unwrap_or(""))
+}
+
+/// Whether a volume is one an unbound claim could take now.
+fn offers_itself(v: &PersistentVolume) -> bool {
+    v.spec.as_ref().is_none_or(|s| s.claim_ref.is_none())
+        && v.status.as_ref().and_then(|s| s.phase.as_deref()) == Some(VOLUME_AVAILABLE)
 }
 
 impl StorageController {
     /// A controller over `store` without provisioners.
     pub fn new(store: Arc<dyn Store>) -> Self {
+        let recorder = Recorder::new(store.clone(), COMPONENT, COMPONENT);
         StorageController {
             store,
             provisioners: BTreeMap::new(),
-            recorded: Mutex::new(HashSet::new()),
+            recorder,
+            informers: SharedInformers::new(),
+            concurrency: 4,
         }
     }
 
@@ -85,140 +144,218 @@ impl StorageController {
         self
     }
 
-    /// Reads every volume, claim, class, pod and node.
-    ///
-    /// # Errors
-    /// When a list fails.
-    pub async fn snapshot(&self) -> Result<Snapshot, StoreError> {
-        let p = ListParams::default();
-        let volumes = Api::<PersistentVolume>::all(self.store.clone())
-            .list(&p)
-            .await?;
-        let claims = Api::<PersistentVolumeClaim>::all(self.store.clone())
-            .list(&p)
-            .await?;
-        let classes = Api::<StorageClass>::all(self.store.clone())
-            .list(&p)
-            .await?;
-        let pods = Api::<Pod>::all(self.store.clone()).list(&p).await?;
-        let nodes = Api::<Node>::all(self.store.clone()).list(&p).await?;
-        Ok(Snapshot::new(
-            volumes.items,
-            claims.items,
-            classes.items,
-            &pods.items,
-            nodes.items,
-            self.provisioners.keys().cloned(),
-        ))
+    /// Shares watches and caches with other controllers in the process (the caches this
+    /// controller starts itself carry its indexes; caches started before without them are
+    /// read by filtering).
+    pub fn with_informers(mut self, informers: &SharedInformers) -> Self {
+        self.informers = informers.clone();
+        self
     }
 
-    /// One pass: reconcile every claim, then every volume the claims did not touch, and
-    /// apply the actions. Returns how many writes changed something (or lost a race).
-    ///
-    /// # Errors
-    /// When the store fails for another reason than a conflict.
-    pub async fn sync_once(&self) -> Result<usize, StoreError> {
-        let snap = self.snapshot().await?;
-        let mut changes = 0;
-        let mut touched = HashSet::new();
-        for claim in snap.claims() {
-            let actions = reconcile_claim(&snap, claim);
-            for a in &actions {
-                if let Action::UpdateVolume(v) = a {
-                    touched.insert(name(&v.metadata));
+    /// Reconciles at most `n` claims and `n` volumes at a time (default 4).
+    pub fn concurrency(mut self, n: usize) -> Self {
+        self.concurrency = n.max(1);
+        self
+    }
+
+    /// Runs the claim and volume controllers until `shutdown` fires (in-flight reconciles
+    /// finish first).
+    pub async fn run(&self, shutdown: Shutdown) {
+        let exec = Arc::new(Executor {
+            store: self.store.clone(),
+            provisioners: self.provisioners.clone(),
+            recorder: self.recorder.clone(),
+        });
+        let store = self.store.clone();
+        let cfg = watcher::Config::default();
+        let pvs = Api::<PersistentVolume>::all(store.clone());
+        let pvcs = Api::<PersistentVolumeClaim>::all(store.clone());
+        let classes = Api::<StorageClass>::all(store.clone());
+        let pods = Api::<Pod>::all(store.clone());
+        let nodes = Api::<Node>::all(store);
+        let inf = &self.informers;
+        let caches = Caches {
+            volumes: inf
+                .informer_with(&pvs, &cfg, || {
+                    CacheConfig::default().with_index(VOLUME_CLAIM_REF_INDEX, volume_claim_ref_keys)
+                })
+                .reader(),
+            claims: inf
+                .informer_with(&pvcs, &cfg, || {
+                    CacheConfig::default()
+                        .with_index(PENDING_CLAIM_CLASS_INDEX, pending_claim_class_keys)
+                })
+                .reader(),
+            classes: inf.informer(&classes, &cfg).reader(),
+            pods: inf
+                .informer_with(&pods, &cfg, || {
+                    CacheConfig::default().with_index(POD_CLAIMS_INDEX, pod_claim_keys)
+                })
+                .reader(),
+            nodes: inf.informer(&nodes, &cfg).reader(),
+            index: Arc::new(RwLock::new(VolumeIndex::new())),
+            provisioners: self.provisioners.keys().cloned().collect::<BTreeSet<_>>(),
+        };
+        let ctx = Arc::new(Context {
+            exec,
+            caches: caches.clone(),
+        });
+
+        let c = caches.clone();
+        let pending = move |class: &str| -> Vec<ObjectKey> {
+            indexed(&c.claims, PENDING_CLAIM_CLASS_INDEX, class, |pvc| {
+                pending_claim_class_keys(pvc).iter().any(|k| k == class)
+            })
+            .iter()
+            .map(|pvc| ObjectKey::of(pvc.as_ref()))
+            .collect()
+        };
+        let pending2 = pending.clone();
+        let c = caches.clone();
+        let claims_ctrl = Controller::new(pvcs.clone(), cfg.clone())
+            .name("persistentvolume-claims")
+            .shared_informers(inf)
+            .concurrency(self.concurrency)
+            .graceful_shutdown_on(shutdown.clone())
+            .watches_changes(pvs.clone(), cfg.clone(), move |change| {
+                // The index learns the change before any claim it wakes is reconciled.
+                c.index_volume(change);
+                let mut keys = Vec::new();
+                let mut claim_ref = |v: &PersistentVolume| {
+                    if let Some(r) = v.spec.as_ref().and_then(|s| s.claim_ref.as_ref()) {
+                        keys.push(claim_key_of(r.namespace.as_deref(), r.name.as_deref()));
+                    }
+                };
+                each_state(change, &mut claim_ref);
+                if let Change::Applied { old, new } = change
+                    && offers_itself(new)
+                    && !old.as_deref().is_some_and(offers_itself)
+                {
+                    keys.extend(pending(volume_class(new)));
                 }
-            }
-            changes += self.apply(actions).await?;
-        }
-        for volume in snap.volumes() {
-            if touched.contains(&name(&volume.metadata)) {
-                continue;
-            }
-            changes += self.apply(reconcile_volume(&snap, volume)).await?;
-        }
-        Ok(changes)
-    }
-
-    /// Passes until one changes nothing (at most `max_passes`); returns the passes run.
-    ///
-    /// # Errors
-    /// Store failures, or [`ControllerError::NotStable`].
-    pub async fn sync_until_stable(&self, max_passes: usize) -> Result<usize, ControllerError> {
-        for pass in 1..=max_passes {
-            if self.sync_once().await? == 0 {
-                return Ok(pass);
-            }
-        }
-        Err(ControllerError::NotStable(max_passes))
-    }
-
-    /// Syncs, then re-syncs whenever a volume, claim, class, pod or node changes, until
-    /// `shutdown` completes. Watches that expire are re-opened.
-    ///
-    /// # Errors
-    /// Store failures, or [`ControllerError::NotStable`].
-    pub async fn run(&self, shutdown: impl Future<Output = ()>) -> Result<(), ControllerError> {
-        let shutdown = shutdown.fuse();
-        futures::pin_mut!(shutdown);
-        loop {
-            let p = WatchParams::default();
-            let s = self.store.clone();
-            let streams = vec![
-                Api::<PersistentVolume>::all(s.clone())
-                    .watch(&p)
-                    .await?
-                    .map(|e| e.map(drop))
-                    .boxed(),
-                Api::<PersistentVolumeClaim>::all(s.clone())
-                    .watch(&p)
-                    .await?
-                    .map(|e| e.map(drop))
-                    .boxed(),
-                Api::<StorageClass>::all(s.clone())
-                    .watch(&p)
-                    .await?
-                    .map(|e| e.map(drop))
-                    .boxed(),
-                Api::<Pod>::all(s.clone())
-                    .watch(&p)
-                    .await?
-                    .map(|e| e.map(drop))
-                    .boxed(),
-                Api::<Node>::all(s)
-                    .watch(&p)
-                    .await?
-                    .map(|e| e.map(drop))
-                    .boxed(),
-            ];
-            let mut changes = futures::stream::select_all(streams);
-            self.sync_until_stable(100).await?;
-            loop {
-                futures::select! {
-                    () = shutdown => return Ok(()),
-                    item = changes.next() => match item {
-                        None | Some(Err(_)) => break,
-                        Some(Ok(())) => {
-                            // Take every change already queued, then sync once for all.
-                            while let Some(Some(Ok(()))) = changes.next().now_or_never() {}
-                            self.sync_until_stable(100).await?;
-                        }
-                    },
+                keys
+            })
+            .watches(classes, cfg.clone(), move |class: &StorageClass| {
+                let mut keys = pending2(class.metadata.name.as_deref().unwrap_or(""));
+                // Claims without a class wait for a default one.
+                keys.extend(pending2(""));
+                keys
+            })
+            .watches_changes(pods, cfg.clone(), |change: &Change<Pod>| {
+                let mut keys = Vec::new();
+                let push = |p: &Pod| {
+                    for c in crate::controller::state::pod_claim_names(p) {
+                        keys.push(claim_key_of(p.metadata.namespace.as_deref(), Some(&c)));
+                    }
+                };
+                each_state(change, push);
+                keys
+            })
+            .watches_changes(nodes, cfg.clone(), {
+                let c = caches.clone();
+                move |change: &Change<Node>| match change {
+                    Change::Applied { old: None, new } => {
+                        let node = new.metadata.name.as_deref().unwrap_or("");
+                        c.claims
+                            .filter(|pvc| {
+                                pvc.metadata
+                                    .annotations
+                                    .get(SELECTED_NODE)
+                                    .map(String::as_str)
+                                    == Some(node)
+                            })
+                            .iter()
+                            .map(|pvc| ObjectKey::of(pvc.as_ref()))
+                            .collect()
+                    }
+                    _ => Vec::new(),
                 }
-            }
-        }
-    }
+            });
 
-    async fn apply(&self, actions: Vec<Action>) -> Result<usize, StoreError> {
+        let c = caches.clone();
+        let volumes_ctrl = Controller::new(pvs, cfg.clone())
+            .name("persistentvolume-volumes")
+            .shared_informers(inf)
+            .concurrency(self.concurrency)
+            .graceful_shutdown_on(shutdown)
+            .watches_changes(pvcs, cfg, move |change: &Change<PersistentVolumeClaim>| {
+                let mut keys = Vec::new();
+                let push = |pvc: &PersistentVolumeClaim| {
+                    if let Some(v) = pvc.spec.as_ref().and_then(|s| s.volume_name.as_deref())
+                        && !v.is_empty()
+                    {
+                        keys.push(ObjectKey::new(None, v));
+                    }
+                    let key = format!(
+                        "{}/{}",
+                        pvc.metadata.namespace.as_deref().unwrap_or(""),
+                        pvc.metadata.name.as_deref().unwrap_or("")
+                    );
+                    for pv in indexed(&c.volumes, VOLUME_CLAIM_REF_INDEX, &key, |pv| {
+                        volume_claim_ref_keys(pv).contains(&key)
+                    }) {
+                        keys.push(ObjectKey::of(pv.as_ref()));
+                    }
+                };
+                each_state(change, push);
+                keys.sort_by(|a, b| a.name.cmp(&b.name));
+                keys.dedup();
+                keys
+            });
+
+        tokio::join!(
+            claims_ctrl.run(reconcile_claim_key, error_policy, ctx.clone()),
+            volumes_ctrl.run(reconcile_volume_key, error_policy, ctx),
+        );
+    }
+}
+
+fn error_policy<K>(_obj: Arc<K>, err: &ControllerError, _ctx: Arc<Context>) -> RtAction {
+    tracing::debug!(error = %err, "storage reconcile failed; retrying with backoff");
+    RtAction::requeue_with_backoff()
+}
+
+async fn reconcile_claim_key(
+    claim: Arc<PersistentVolumeClaim>,
+    ctx: Arc<Context>,
+) -> Result<RtAction, ControllerError> {
+    let view = ctx.caches.claim_view(&claim);
+    let actions = reconcile_claim(&view, &claim);
+    drop(view);
+    ctx.exec.apply_all(actions).await
+}
+
+async fn reconcile_volume_key(
+    volume: Arc<PersistentVolume>,
+    ctx: Arc<Context>,
+) -> Result<RtAction, ControllerError> {
+    let view = ctx.caches.volume_view(&volume);
+    let actions = reconcile_volume(&view, &volume);
+    drop(view);
+    ctx.exec.apply_all(actions).await
+}
+
+impl Executor {
+    /// Applies `actions` in order; a lost race stops and requeues the object.
+    async fn apply_all(&self, actions: Vec<Action>) -> Result<RtAction, ControllerError> {
+        if actions.is_empty() {
+            return Ok(RtAction::await_change());
+        }
+        tracing::debug!(actions = actions.len(), "applying storage actions");
         let mut latest: HashMap<(String, String), String> = HashMap::new();
-        let mut changes = 0;
         for action in actions {
             match self.apply_one(action, &mut latest).await {
-                Ok(n) => changes += n,
-                Err(e) if is_race(&e) => return Ok(changes + 1),
-                Err(e) => return Err(e),
+                Ok(_) => {}
+                Err(e) if is_race(&e) => {
+                    // A newer version exists (its watch event wakes the object again); the
+                    // delayed requeue only covers a change that maps to no key.
+                    tracing::debug!(error = %e, "storage write lost a race; requeueing");
+                    return Ok(RtAction::requeue(RACE_REQUEUE));
+                }
+                Err(e) => return Err(e.into()),
             }
         }
-        Ok(changes)
+        Ok(RtAction::await_change())
     }
 
     async fn apply_one(
@@ -287,55 +424,26 @@ impl StorageController {
         Ok(changes)
     }
 
-    /// Records an Event once per (object, type, reason, message).
+    /// Records an Event through the runtime's recorder: the first occurrence creates it,
+    /// repeats raise its `count` and `lastTimestamp`.
     async fn record(&self, e: EventRecord) -> Result<(), StoreError> {
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        (
-            &e.object.uid,
-            &e.object.name,
-            &e.object.namespace,
-            e.type_,
-            &e.reason,
-            &e.message,
-        )
-            .hash(&mut h);
-        let key = h.finish();
-        {
-            let mut seen = self.recorded.lock().unwrap_or_else(|p| p.into_inner());
-            if !seen.insert(key) {
-                return Ok(());
-            }
-        }
-        let namespace = e
-            .object
-            .namespace
-            .clone()
-            .filter(|n| !n.is_empty())
-            .unwrap_or_else(|| "default".to_owned());
-        let now = kybern_core::Time::from(jiff::Timestamp::now());
-        let mut ev = Event::default();
-        ev.metadata.name = Some(format!(
-            "{}.{key:016x}",
-            e.object.name.as_deref().unwrap_or("object")
-        ));
-        ev.metadata.namespace = Some(namespace.clone());
-        ev.involved_object = e.object;
-        ev.type_ = Some(e.type_.as_str().to_owned());
-        ev.reason = Some(e.reason);
-        ev.message = Some(e.message);
-        ev.count = Some(1);
-        ev.first_timestamp = Some(now);
-        ev.last_timestamp = Some(now);
-        ev.source = Some(EventSource {
-            component: Some(COMPONENT.to_owned()),
-            host: None,
-        });
-        ev.reporting_component = Some(COMPONENT.to_owned());
-        match Api::<Event>::namespaced(self.store.clone(), &namespace)
-            .create(&ev)
+        let type_ = match e.type_ {
+            EventType::Normal => RtEventType::Normal,
+            EventType::Warning => RtEventType::Warning,
+        };
+        tracing::debug!(
+            object = e.object.name.as_deref().unwrap_or(""),
+            reason = %e.reason,
+            message = %e.message,
+            "recording event"
+        );
+        match self
+            .recorder
+            .publish(&e.object, type_, &e.reason, &e.message)
             .await
         {
             Ok(_) => Ok(()),
+            // Two recorders raced to create the same Event: it is recorded.
             Err(StoreError::AlreadyExists { .. }) => Ok(()),
             Err(err) => Err(err),
         }

@@ -38,6 +38,11 @@ pub trait StorageState {
     /// Whether this controller runs the provisioner with this name (otherwise provisioning
     /// is left to an external provisioner).
     fn has_provisioner(&self, name: &str) -> bool;
+    /// Names of the non-terminated pods without a node that use the claim, sorted (upstream's
+    /// `findNonScheduledPodsByPVC`, for the `WaitForPodScheduled` event). None by default.
+    fn unscheduled_pods_using(&self, _namespace: &str, _name: &str) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// An in-memory [`StorageState`]: every object, plus the volume index.
@@ -49,6 +54,8 @@ pub struct Snapshot {
     nodes: BTreeMap<String, Node>,
     /// `(namespace, claim name)` of every claim a non-terminated pod uses.
     claims_in_use: BTreeSet<(String, String)>,
+    /// `(namespace, claim name)` → non-terminated pods without a node using it.
+    unscheduled: BTreeMap<(String, String), Vec<String>>,
     provisioners: BTreeSet<String>,
     index: VolumeIndex,
 }
@@ -70,14 +77,24 @@ impl Snapshot {
     ) -> Self {
         let index = VolumeIndex::from_volumes(volumes.iter().cloned());
         let mut claims_in_use = BTreeSet::new();
+        let mut unscheduled: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
         for pod in pods {
             if pod_terminated(pod) {
                 continue;
             }
             let ns = pod.metadata.namespace.clone().unwrap_or_default();
             for name in pod_claim_names(pod) {
+                if !pod_scheduled(pod) {
+                    unscheduled
+                        .entry((ns.clone(), name.clone()))
+                        .or_default()
+                        .push(name_of(&pod.metadata));
+                }
                 claims_in_use.insert((ns.clone(), name));
             }
+        }
+        for names in unscheduled.values_mut() {
+            names.sort();
         }
         Snapshot {
             volumes: volumes
@@ -105,6 +122,7 @@ impl Snapshot {
                 .map(|n| (name_of(&n.metadata), n))
                 .collect(),
             claims_in_use,
+            unscheduled,
             provisioners: provisioners.into_iter().collect(),
             index,
         }
@@ -129,6 +147,14 @@ pub fn pod_terminated(pod: &Pod) -> bool {
     )
 }
 
+/// Whether a pod has a node (`spec.nodeName`).
+pub fn pod_scheduled(pod: &Pod) -> bool {
+    pod.spec
+        .as_ref()
+        .and_then(|s| s.node_name.as_deref())
+        .is_some_and(|n| !n.is_empty())
+}
+
 /// The claims a pod uses: `persistentVolumeClaim.claimName` volumes and the
 /// `<pod>-<volume>` claims of its generic ephemeral volumes.
 pub fn pod_claim_names(pod: &Pod) -> Vec<String> {
@@ -146,6 +172,21 @@ pub fn pod_claim_names(pod: &Pod) -> Vec<String> {
             }
         })
         .collect()
+}
+
+/// Upstream's `GetDefaultClass`: among the classes annotated as default, the newest; among
+/// equally new ones, the first by name.
+pub fn pick_default_class<'a>(
+    classes: impl IntoIterator<Item = &'a StorageClass>,
+) -> Option<&'a StorageClass> {
+    let mut defaults: Vec<&StorageClass> = classes.into_iter().filter(|c| is_default(c)).collect();
+    // Reverse name order: `max_by` keeps the last maximum, the first by name.
+    defaults.sort_by(|a, b| b.metadata.name.cmp(&a.metadata.name));
+    defaults.into_iter().max_by(|a, b| {
+        let ta = a.metadata.creation_timestamp.as_ref().map(|t| t.0);
+        let tb = b.metadata.creation_timestamp.as_ref().map(|t| t.0);
+        ta.cmp(&tb)
+    })
 }
 
 fn is_default(class: &StorageClass) -> bool {
@@ -168,17 +209,7 @@ impl StorageState for Snapshot {
     }
 
     fn default_class(&self) -> Option<&StorageClass> {
-        // Newest first; among equals the first by name (the map iterates in name order and
-        // `max_by` keeps the last maximum, so iterate in reverse).
-        self.classes
-            .values()
-            .rev()
-            .filter(|c| is_default(c))
-            .max_by(|a, b| {
-                let ta = a.metadata.creation_timestamp.as_ref().map(|t| t.0);
-                let tb = b.metadata.creation_timestamp.as_ref().map(|t| t.0);
-                ta.cmp(&tb)
-            })
+        pick_default_class(self.classes.values())
     }
 
     fn node(&self, name: &str) -> Option<&Node> {
@@ -200,5 +231,12 @@ impl StorageState for Snapshot {
 
     fn has_provisioner(&self, name: &str) -> bool {
         self.provisioners.contains(name)
+    }
+
+    fn unscheduled_pods_using(&self, namespace: &str, name: &str) -> Vec<String> {
+        self.unscheduled
+            .get(&(namespace.to_owned(), name.to_owned()))
+            .cloned()
+            .unwrap_or_default()
     }
 }

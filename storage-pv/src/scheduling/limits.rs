@@ -15,7 +15,10 @@ use crate::controller::state::pod_claim_names;
 pub const ERR_REASON_MAX_VOLUME_COUNT: &str = "node(s) exceed max volume count";
 
 /// The CSI volumes (driver → volume handles) the pods' bound claims use.
-fn csi_volumes(state: &dyn StorageState, pods: &[&Pod]) -> BTreeMap<String, BTreeSet<String>> {
+pub fn csi_volumes<'p>(
+    state: &dyn StorageState,
+    pods: impl IntoIterator<Item = &'p Pod>,
+) -> BTreeMap<String, BTreeSet<String>> {
     let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for pod in pods {
         let ns = pod.metadata.namespace.as_deref().unwrap_or("");
@@ -34,24 +37,18 @@ fn csi_volumes(state: &dyn StorageState, pods: &[&Pod]) -> BTreeMap<String, BTre
     out
 }
 
-/// Whether adding `pod` to `node` (already running `on_node`) stays within every driver's
-/// attach limit.
+/// Whether a node already attaching `existing` stays within every driver's limit when it
+/// also attaches `new` (both from [`csi_volumes`]).
 ///
 /// # Errors
 /// [`ERR_REASON_MAX_VOLUME_COUNT`].
-pub fn check_node_volume_limits(
-    state: &dyn StorageState,
-    pod: &Pod,
+pub fn check_limits(
+    new: &BTreeMap<String, BTreeSet<String>>,
+    existing: &BTreeMap<String, BTreeSet<String>>,
     node: &Node,
-    on_node: &[Pod],
 ) -> Result<(), &'static str> {
-    let new = csi_volumes(state, &[pod]);
-    if new.is_empty() {
-        return Ok(());
-    }
-    let existing = csi_volumes(state, &on_node.iter().collect::<Vec<_>>());
     let allocatable = node.status.as_ref().map(|s| &s.allocatable);
-    for (driver, handles) in &new {
+    for (driver, handles) in new {
         let key = format!("attachable-volumes-csi-{driver}");
         let Some(limit) = allocatable.and_then(|a| a.get(&key)).map(|q| q.value()) else {
             continue;
@@ -63,4 +60,22 @@ pub fn check_node_volume_limits(
         }
     }
     Ok(())
+}
+
+/// Whether adding `pod` to `node` (already running `on_node`) stays within every driver's
+/// attach limit.
+///
+/// # Errors
+/// [`ERR_REASON_MAX_VOLUME_COUNT`].
+pub fn check_node_volume_limits(
+    state: &dyn StorageState,
+    pod: &Pod,
+    node: &Node,
+    on_node: &[Pod],
+) -> Result<(), &'static str> {
+    let new = csi_volumes(state, [pod]);
+    if new.is_empty() {
+        return Ok(());
+    }
+    check_limits(&new, &csi_volumes(state, on_node), node)
 }

@@ -10,6 +10,30 @@ use crate::controller::state::{pod_claim_names, pod_terminated};
 pub const ERR_REASON_RWOP_CONFLICT: &str =
     "node has pod using PersistentVolumeClaim with the same name and ReadWriteOncePod access mode";
 
+/// The pod's claims that have the ReadWriteOncePod access mode.
+pub fn read_write_once_pod_claims(state: &dyn StorageState, pod: &Pod) -> Vec<String> {
+    let ns = pod.metadata.namespace.as_deref().unwrap_or("");
+    pod_claim_names(pod)
+        .into_iter()
+        .filter(|name| {
+            state.claim(ns, name).is_some_and(|c| {
+                c.spec
+                    .as_ref()
+                    .is_some_and(|s| s.access_modes.iter().any(|m| m == "ReadWriteOncePod"))
+            })
+        })
+        .collect()
+}
+
+/// Whether `other` (a different, non-terminated pod in `pod`'s namespace) uses one of
+/// `claims`.
+pub fn uses_any_claim(pod: &Pod, other: &Pod, claims: &[String]) -> bool {
+    other.metadata.uid != pod.metadata.uid
+        && other.metadata.namespace == pod.metadata.namespace
+        && !pod_terminated(other)
+        && pod_claim_names(other).iter().any(|c| claims.contains(c))
+}
+
 /// Whether `pod` conflicts with a pod in `others` over a ReadWriteOncePod claim
 /// (unschedulable and unresolvable while the other pod exists).
 ///
@@ -20,25 +44,9 @@ pub fn check_read_write_once_pod(
     pod: &Pod,
     others: &[Pod],
 ) -> Result<(), &'static str> {
-    let ns = pod.metadata.namespace.as_deref().unwrap_or("");
-    for name in pod_claim_names(pod) {
-        let rwop = state.claim(ns, &name).is_some_and(|c| {
-            c.spec
-                .as_ref()
-                .is_some_and(|s| s.access_modes.iter().any(|m| m == "ReadWriteOncePod"))
-        });
-        if !rwop {
-            continue;
-        }
-        let used = others.iter().any(|o| {
-            o.metadata.uid != pod.metadata.uid
-                && o.metadata.namespace.as_deref().unwrap_or("") == ns
-                && !pod_terminated(o)
-                && pod_claim_names(o).contains(&name)
-        });
-        if used {
-            return Err(ERR_REASON_RWOP_CONFLICT);
-        }
+    let claims = read_write_once_pod_claims(state, pod);
+    if !claims.is_empty() && others.iter().any(|o| uses_any_claim(pod, o, &claims)) {
+        return Err(ERR_REASON_RWOP_CONFLICT);
     }
     Ok(())
 }
