@@ -235,6 +235,22 @@ pub async fn sample_bound(
     samples
 }
 
+/// [`sample_bound`] plus the time from `start` until `target` pods are bound, taken with
+/// 2 ms polling: the samples end on an interval boundary, the elapsed time does not, so an
+/// average over it is not rounded up to a whole interval.
+pub async fn measure_bound(
+    scheduler: &Scheduler,
+    base: u64,
+    target: u64,
+    start: Instant,
+    cfg: &RunConfig,
+) -> (Vec<f64>, Duration) {
+    tokio::join!(sample_bound(scheduler, base, target, start, cfg), async {
+        wait_bound(scheduler, target, cfg.timeout).await;
+        start.elapsed()
+    })
+}
+
 /// p50, p90 and p99 of per-interval throughput samples.
 pub fn percentiles(mut samples: Vec<f64>) -> (f64, f64, f64) {
     samples.sort_by(|a, b| a.total_cmp(b));
@@ -313,8 +329,7 @@ pub async fn run_with_source(
             }
         }
     });
-    let samples = sample_bound(&scheduler, base, target, start, cfg).await;
-    let elapsed = start.elapsed();
+    let (samples, elapsed) = measure_bound(&scheduler, base, target, start, cfg).await;
     let _ = creator.await;
     let bound = (scheduler.stats().1 - base) as usize;
     let quality = quality(w, &scheduler);

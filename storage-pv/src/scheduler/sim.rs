@@ -22,7 +22,7 @@ use kybern_reconciler::runtime::{SharedInformers, Shutdown};
 use kybern_reconciler::{Api, MemoryStore, Store};
 use kybern_scheduler::Scheduler;
 use kybern_scheduler::sim::{
-    NodeBuilder, PodBuilder, Report, RunConfig, create, percentiles, sample_bound, wait_bound,
+    NodeBuilder, PodBuilder, Report, RunConfig, create, measure_bound, percentiles, wait_bound,
 };
 
 use super::{VolumeCache, volume_framework};
@@ -293,8 +293,7 @@ pub async fn run(w: &VolumeWorkload, cfg: &RunConfig) -> Result<Report, Error> {
             }
         })
     };
-    let samples = sample_bound(&scheduler, base, target, start, cfg).await;
-    let elapsed = start.elapsed();
+    let (samples, elapsed) = measure_bound(&scheduler, base, target, start, cfg).await;
     let _ = creator.await;
     let bound = (scheduler.stats().1 - base) as usize;
     let wrong = misplaced(&scheduler, &store).await?;
