@@ -15,6 +15,8 @@
 //!   (one directory per volume, quota-checked).
 //! - [`scheduling`]: the scheduler's volume decisions (VolumeBinding, VolumeRestrictions,
 //!   NodeVolumeLimits) as pure functions.
+//! - [`statefulset`]: claim names and per-replica claims for StatefulSet
+//!   `volumeClaimTemplates`.
 //! - `scheduler` (feature `scheduler`): those decisions as `kybern-scheduler` framework
 //!   plugins over a watch-fed volume cache, and a profile that includes them.
 //!
@@ -28,3 +30,4 @@ pub mod provision;
 #[cfg(feature = "scheduler")]
 pub mod scheduler;
 pub mod scheduling;
+pub mod statefulset;
