@@ -8,13 +8,28 @@
 //! over the template's canonical JSON (fields in declaration order, maps sorted), followed by
 //! the little-endian `collisionCount` when set, printed in decimal and encoded with upstream's
 //! `SafeEncodeString` alphabet (`bcdfghjklmnpqrstvwxz2456789`). It is deterministic across
-//! runs and platforms, but not bit-identical to upstream's (which hashes Go's `%#v` dump).
+//! runs and platforms, but not bit-identical to upstream's: upstream feeds FNV-32a with
+//! go-spew's deep `%#v`-style dump of the Go struct (type names, pointer layout, field
+//! order of the Go types), which has no faithful equivalent over our serde model; matching it
+//! would mean re-implementing that printer for every pod-spec type. Names therefore differ
+//! from a real cluster's for the same template, while collision handling is the same.
 //!
 //! # Rolling update (upstream's arithmetic)
 //! `maxSurge` rounds up and `maxUnavailable` down against `spec.replicas`; both zero makes
 //! `maxUnavailable` 1. The new ReplicaSet grows while the total stays ≤ replicas + maxSurge;
 //! old ones shrink (unhealthy replicas first) while available pods stay ≥ replicas −
 //! maxUnavailable, counting availability from ReplicaSet status.
+//!
+//! # Scaling during a rollout (upstream's proportional scaling)
+//! When `spec.replicas` changes while several ReplicaSets are active, the difference is spread
+//! over them in proportion to their size, using each ReplicaSet's
+//! `deployment.kubernetes.io/max-replicas` annotation as the size it was scaled for
+//! ([`proportional_sizes`]); a saturated new ReplicaSet instead scales the old ones to zero.
+//!
+//! # Recreate
+//! Old ReplicaSets are scaled to zero first; the new one is created (or scaled up) only once no
+//! old ReplicaSet reports replicas **and** no pod controlled by one is still running (pods are
+//! read from the shared pod cache; a pod's deletion wakes the Deployment).
 //!
 //! # Rollback
 //! [`rollback`] copies a previous revision's template back into the Deployment, as
@@ -27,13 +42,13 @@ use std::time::Duration;
 use kybern_core::api::apps::v1::{
     Deployment, DeploymentCondition, DeploymentStatus, ReplicaSet, ReplicaSetSpec,
 };
-use kybern_core::api::core::v1::PodTemplateSpec;
+use kybern_core::api::core::v1::{Pod, PodTemplateSpec};
 use kybern_core::api::meta::v1::LabelSelector;
 use kybern_core::intstr::scaled_value_from_int_or_percent;
 use kybern_core::labels::label_selector_as_selector;
 use kybern_core::{IntOrString, Resource, Time, owner_reference};
 use kybern_reconciler::runtime::controller::Action;
-use kybern_reconciler::runtime::reflector::{INDEX_NAMESPACE, Reader};
+use kybern_reconciler::runtime::reflector::{Change, INDEX_NAMESPACE, Reader};
 use kybern_reconciler::runtime::{ObjectKey, watcher};
 use kybern_reconciler::store::{Patch, PatchOptions};
 use kybern_reconciler::{Api, DeleteParams, StoreError};
@@ -129,13 +144,7 @@ pub fn resolve_fenceposts(d: &Deployment) -> Result<(i32, i32), String> {
 }
 
 fn max_unavailable(d: &Deployment, replicas: i32) -> i32 {
-    let recreate = d
-        .spec
-        .as_ref()
-        .and_then(|s| s.strategy.as_ref())
-        .and_then(|s| s.type_.as_deref())
-        == Some("Recreate");
-    if recreate || replicas == 0 {
+    if is_recreate(d) || replicas == 0 {
         return 0;
     }
     resolve_fenceposts(d)
@@ -179,6 +188,23 @@ fn rs_template(rs: &ReplicaSet) -> Option<&PodTemplateSpec> {
 struct Context {
     manager: ControllerManager,
     replicasets: Reader<ReplicaSet>,
+    pods: Reader<Pod>,
+}
+
+/// The Deployment controlling a pod's controlling ReplicaSet (to wake a Recreate rollout
+/// when old pods go away).
+fn deployment_of_pod(replicasets: &Reader<ReplicaSet>, pod: &Pod) -> Option<ObjectKey> {
+    let ns = pod.metadata.namespace.as_deref();
+    let rs_ref = pod
+        .metadata
+        .controller_ref()
+        .filter(|r| r.kind == "ReplicaSet")?;
+    let rs = replicasets.get_named(ns, &rs_ref.name)?;
+    let d_ref = rs
+        .metadata
+        .controller_ref()
+        .filter(|r| r.kind == "Deployment")?;
+    Some(ObjectKey::new(ns, &d_ref.name))
 }
 
 /// Runs the Deployment controller until the manager's shutdown.
@@ -188,12 +214,37 @@ pub async fn run(m: ControllerManager) {
         .informers
         .informer(&rs_api, &watcher::Config::default())
         .reader();
+    let pods = crate::replicaset::pods_reader(&m);
     let ctx = Arc::new(Context {
         manager: m.clone(),
-        replicasets,
+        replicasets: replicasets.clone(),
+        pods,
     });
     m.controller::<Deployment>("deployment")
         .owns(rs_api, watcher::Config::default())
+        .watches_changes(
+            Api::<Pod>::all(m.store.clone()),
+            watcher::Config::default(),
+            move |change: &Change<Pod>| {
+                let finished = |p: &Pod| {
+                    matches!(
+                        p.status.as_ref().and_then(|st| st.phase.as_deref()),
+                        Some("Failed" | "Succeeded")
+                    )
+                };
+                let gone = match change {
+                    Change::Deleted(p) => Some(p.as_ref()),
+                    Change::Applied {
+                        old: Some(old),
+                        new,
+                    } if finished(new.as_ref()) && !finished(old.as_ref()) => Some(new.as_ref()),
+                    Change::Applied { .. } => None,
+                };
+                gone.and_then(|p| deployment_of_pod(&replicasets, p))
+                    .into_iter()
+                    .collect()
+            },
+        )
         .run(reconcile, |_, _, _| Action::requeue_with_backoff(), ctx)
         .await;
 }
@@ -397,7 +448,7 @@ async fn reconcile(d: Arc<Deployment>, ctx: Arc<Context>) -> Result<Action, Erro
         .cloned()
         .collect();
     let paused = spec.paused == Some(true);
-    let recreate = spec.strategy.as_ref().and_then(|st| st.type_.as_deref()) == Some("Recreate");
+    let recreate = is_recreate(&d);
     let mut created: Option<String> = None;
 
     // Keep the new ReplicaSet's revision the newest.
@@ -423,14 +474,14 @@ async fn reconcile(d: Arc<Deployment>, ctx: Arc<Context>) -> Result<Action, Erro
             != Some(s.replicas)
     });
     let mut changed = false;
-    if paused || (scaling && new_rs.is_some()) {
+    if paused || (scaling && new_rs.is_some() && !recreate) {
         changed = scale_proportionally(&s, new_rs.as_deref(), &old).await?;
     } else if recreate {
         let active_old: Vec<_> = old.iter().filter(|r| spec_replicas(r) > 0).collect();
         for rs in &active_old {
             changed |= s.scale(rs, 0).await?;
         }
-        let old_running = old.iter().any(|r| status_of(r).0 > 0);
+        let old_running = old_pods_running(&ctx.pods, &old);
         if !changed && !old_running {
             match &new_rs {
                 None => {
@@ -539,65 +590,198 @@ async fn scale_down_old(
     Ok(done > 0)
 }
 
-/// Scaling (or a paused Deployment): spread `spec.replicas` (+ surge while rolling) over the
-/// active ReplicaSets in proportion to their size, as upstream's proportional scaling.
+/// One active ReplicaSet as proportional scaling sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ScaleShare {
+    /// Its `spec.replicas` (> 0: only active ReplicaSets take part).
+    pub replicas: i32,
+    /// Its `deployment.kubernetes.io/max-replicas` annotation: the Deployment's
+    /// `replicas + maxSurge` when this ReplicaSet was last scaled.
+    pub max_replicas: Option<i32>,
+}
+
+/// Upstream's proportional scaling (`DeploymentController.scale` with `GetProportion`): the
+/// new sizes of `sets` (oldest first) when a rolling Deployment is resized to `replicas` with
+/// `max_surge`. `status_replicas` (the Deployment's `status.replicas`) stands in for a missing
+/// `max-replicas` annotation.
+///
+/// The change `replicas + max_surge − Σ sizes` is spread from the largest set to the smallest
+/// (ties: newer first when growing, older first when shrinking); each set's share is
+/// `round(size × (replicas + max_surge) / max_replicas) − size`, capped so the total never
+/// overshoots, and the leftover goes to the first set in that order.
+///
+/// ```
+/// use kybern_controllers::deployment::{proportional_sizes, ScaleShare};
+/// // Scaled from 5 to 10 mid-rollout: an old set of 3 and a new one of 2 become 6 and 4.
+/// let sets = [
+///     ScaleShare { replicas: 3, max_replicas: Some(5) },
+///     ScaleShare { replicas: 2, max_replicas: Some(5) },
+/// ];
+/// assert_eq!(proportional_sizes(10, 0, 5, &sets), vec![6, 4]);
+/// ```
+pub fn proportional_sizes(
+    replicas: i32,
+    max_surge: i32,
+    status_replicas: i32,
+    sets: &[ScaleShare],
+) -> Vec<i32> {
+    let mut sizes: Vec<i32> = sets.iter().map(|s| s.replicas).collect();
+    let allowed = if replicas > 0 {
+        replicas + max_surge
+    } else {
+        0
+    };
+    let current: i32 = sizes.iter().sum();
+    let to_add = allowed - current;
+    if to_add == 0 {
+        return sizes;
+    }
+    // Largest first; ties: newer first when growing, older first when shrinking.
+    let mut order: Vec<usize> = (0..sets.len()).collect();
+    order.sort_by(|&a, &b| {
+        let by_size = sets[b].replicas.cmp(&sets[a].replicas);
+        let by_age = if to_add > 0 { b.cmp(&a) } else { a.cmp(&b) };
+        by_size.then(by_age)
+    });
+    let mut added = 0;
+    for &i in &order {
+        let size = sets[i].replicas;
+        if size == 0 || to_add == added {
+            continue;
+        }
+        let fraction = if replicas == 0 {
+            -size
+        } else {
+            let before = match sets[i].max_replicas {
+                Some(m) if m != 0 => m,
+                _ => status_replicas,
+            };
+            if before == 0 {
+                0
+            } else {
+                let scaled = f64::from(size) * f64::from(allowed) / f64::from(before);
+                // Go's math.Round: half away from zero (the value is positive here).
+                let rounded = scaled.round();
+                if rounded.is_finite() && rounded < f64::from(i32::MAX) {
+                    // Bounded above, and non-negative: the cast is exact.
+                    let r = rounded as i32;
+                    r - size
+                } else {
+                    0
+                }
+            }
+        };
+        let left = to_add - added;
+        let share = if to_add > 0 {
+            fraction.min(left)
+        } else {
+            fraction.max(left)
+        };
+        sizes[i] += share;
+        added += share;
+    }
+    if let Some(&first) = order.first() {
+        sizes[first] = (sizes[first] + to_add - added).max(0);
+    }
+    sizes
+}
+
+fn max_replicas_annotation(rs: &ReplicaSet) -> Option<i32> {
+    rs.metadata
+        .annotation(MAX_REPLICAS)
+        .and_then(|v| v.parse().ok())
+}
+
+/// Whether the new ReplicaSet already runs the whole Deployment (upstream's `IsSaturated`).
+fn is_saturated(s: &Sync<'_>, new_rs: &ReplicaSet) -> bool {
+    let desired = new_rs
+        .metadata
+        .annotation(DESIRED_REPLICAS)
+        .and_then(|v| v.parse::<i32>().ok());
+    spec_replicas(new_rs) == s.replicas
+        && desired == Some(s.replicas)
+        && status_of(new_rs).2 == s.replicas
+}
+
+/// Scaling (or a paused Deployment), upstream's `scale`: a single active ReplicaSet (or, with
+/// none active, the newest) takes `spec.replicas`; a saturated new ReplicaSet scales the old
+/// ones to zero; otherwise a rolling Deployment's sets are resized by [`proportional_sizes`].
 async fn scale_proportionally(
     s: &Sync<'_>,
     new_rs: Option<&ReplicaSet>,
     old: &[Arc<ReplicaSet>],
 ) -> Result<bool, Error> {
-    let mut active: Vec<&ReplicaSet> = old
+    let active: Vec<&ReplicaSet> = old
         .iter()
         .map(AsRef::as_ref)
         .chain(new_rs)
         .filter(|r| spec_replicas(r) > 0)
         .collect();
-    if active.is_empty() {
-        return match new_rs {
-            Some(n) => s.scale(n, s.replicas).await,
-            None => Ok(false),
-        };
+    match active.as_slice() {
+        [] => {
+            let latest = new_rs.or_else(|| old.last().map(AsRef::as_ref));
+            return match latest {
+                Some(rs) => s.scale(rs, s.replicas).await,
+                None => Ok(false),
+            };
+        }
+        [only] => return s.scale(only, s.replicas).await,
+        _ => {}
     }
-    if active.len() == 1 {
-        return s.scale(active[0], s.replicas).await;
-    }
-    let allowed = s.replicas + s.surge;
-    let current: i32 = active.iter().map(|r| spec_replicas(r)).sum();
-    let to_add = allowed - current;
-    if to_add == 0 {
+    if let Some(n) = new_rs
+        && is_saturated(s, n)
+    {
         let mut changed = false;
-        for rs in active {
-            changed |= s.scale(rs, spec_replicas(rs)).await?;
+        for rs in old.iter().filter(|r| spec_replicas(r) > 0) {
+            changed |= s.scale(rs, 0).await?;
         }
         return Ok(changed);
     }
-    // Largest first (newest on ties), as upstream sorts for proportional scaling.
-    active.sort_by(|a, b| {
-        spec_replicas(b)
-            .cmp(&spec_replicas(a))
-            .then_with(|| revision_of(b).cmp(&revision_of(a)))
-    });
-    let mut added = 0;
-    let mut targets: Vec<i32> = Vec::with_capacity(active.len());
-    for rs in &active {
-        let share = i64::from(spec_replicas(rs)) * i64::from(to_add) / i64::from(current.max(1));
-        let share = i32::try_from(share).unwrap_or(0);
-        let share = if to_add > 0 {
-            share.min(to_add - added)
-        } else {
-            share.max(to_add - added)
-        };
-        added += share;
-        targets.push(spec_replicas(rs) + share);
+    if is_recreate(s.d) {
+        return Ok(false);
     }
-    if let Some(first) = targets.first_mut() {
-        *first = (*first + to_add - added).max(0);
-    }
+    let shares: Vec<ScaleShare> = active
+        .iter()
+        .map(|r| ScaleShare {
+            replicas: spec_replicas(r),
+            max_replicas: max_replicas_annotation(r),
+        })
+        .collect();
+    let status_replicas = s.d.status.as_ref().and_then(|st| st.replicas).unwrap_or(0);
+    let sizes = proportional_sizes(s.replicas, s.surge, status_replicas, &shares);
+    tracing::debug!(deployment = %s.key, ?sizes, "proportional scaling");
     let mut changed = false;
-    for (rs, t) in active.iter().zip(targets) {
-        changed |= s.scale(rs, t.max(0)).await?;
+    for (rs, size) in active.iter().zip(sizes) {
+        changed |= s.scale(rs, size).await?;
     }
     Ok(changed)
+}
+
+fn is_recreate(d: &Deployment) -> bool {
+    d.spec
+        .as_ref()
+        .and_then(|s| s.strategy.as_ref())
+        .and_then(|s| s.type_.as_deref())
+        == Some("Recreate")
+}
+
+/// Whether pods of the old ReplicaSets still run (upstream's `oldPodsRunning`): any old set
+/// reporting replicas, or any pod controlled by one that has not terminated (Failed and
+/// Succeeded pods are done).
+fn old_pods_running(pods: &Reader<Pod>, old: &[Arc<ReplicaSet>]) -> bool {
+    old.iter().any(|rs| {
+        if status_of(rs).0 > 0 {
+            return true;
+        }
+        let uid = rs.metadata.uid.as_deref().unwrap_or("");
+        pods.owned_by(uid).iter().any(|p| {
+            p.metadata.controller_ref().is_some_and(|r| r.uid == uid)
+                && !matches!(
+                    p.status.as_ref().and_then(|st| st.phase.as_deref()),
+                    Some("Failed" | "Succeeded")
+                )
+        })
+    })
 }
 
 async fn cleanup(s: &Sync<'_>, old: &[Arc<ReplicaSet>]) -> Result<(), Error> {

@@ -1,20 +1,25 @@
 //! The garbage collector: deletes objects whose owners are gone, following owner references,
-//! with upstream's three propagation policies.
+//! with upstream's three propagation policies. The store records a delete's policy as a
+//! finalizer ([`kybern_reconciler::store::propagation`]); the collector acts on it:
 //!
-//! - **Background**: the owner is deleted at once; the collector then deletes each dependent
-//!   whose owners are all gone (checked against the live store, never only the cache).
-//! - **Foreground**: [`delete_with_propagation`] puts the `foregroundDeletion` finalizer on the
-//!   owner before deleting it; the collector deletes its dependents (in foreground too) and
-//!   removes the finalizer once no dependent with `blockOwnerDeletion: true` remains.
-//! - **Orphan**: the `orphan` finalizer; the collector removes the owner's references from its
-//!   dependents, then the finalizer.
+//! - **Background** (no GC finalizer): the owner is gone at once; the collector then deletes
+//!   each dependent whose owners are all gone (checked against the live store, never only the
+//!   cache).
+//! - **Foreground** (`foregroundDeletion`): the owner stays with `deletionTimestamp`; the
+//!   collector queues its dependents, which see the owner as "waiting for dependents": a
+//!   dependent with no other live owner is deleted (in the foreground itself when it has
+//!   dependents), one with another live owner only loses the reference. Once no dependent with
+//!   `blockOwnerDeletion: true` is left, the finalizer is removed and the store deletes the
+//!   owner.
+//! - **Orphan** (`orphan`): the collector removes the owner's references from its dependents,
+//!   then the finalizer.
 //!
 //! The graph is the union of the watched kinds' caches, each indexed by uid and by owner uid,
 //! so finding an object's dependents or owners costs index lookups, not scans.
 //!
-//! # Caveats
-//! The store's delete has no `propagationPolicy` parameter yet, so [`delete_with_propagation`]
-//! adds the finalizer and deletes in two writes (upstream does it in one).
+//! # Deviation
+//! Upstream also sets `blockOwnerDeletion: true` on the references of a foreground-deleted
+//! dependent's own dependents; this collector does not rewrite references for that.
 
 use std::sync::Arc;
 
@@ -25,36 +30,25 @@ use kybern_core::api::batch::v1::{CronJob, Job};
 use kybern_core::api::core::v1::{
     ConfigMap, PersistentVolumeClaim, Pod, Secret, Service, ServiceAccount,
 };
+use kybern_core::api::meta::v1::Preconditions;
 use kybern_core::registry::Registry;
 use kybern_core::{ApiResource, DynamicObject, GroupVersionKind, TypedResource};
 use kybern_reconciler::runtime::queue::WorkQueue;
 use kybern_reconciler::runtime::reflector::{CacheConfig, Change, Reader};
 use kybern_reconciler::runtime::{ObjectKey, Shutdown, watcher};
+pub use kybern_reconciler::store::PropagationPolicy as Propagation;
+pub use kybern_reconciler::store::propagation::{FOREGROUND_FINALIZER, ORPHAN_FINALIZER};
 use kybern_reconciler::store::{DeleteOptions, Patch, PatchOptions};
 use kybern_reconciler::{Api, Store, StoreError};
 use serde_json::json;
 
 use crate::ControllerManager;
 
-/// The finalizer of foreground deletion.
-pub const FOREGROUND_FINALIZER: &str = "foregroundDeletion";
-/// The finalizer of orphaning deletion.
-pub const ORPHAN_FINALIZER: &str = "orphan";
 /// Cache index: objects by their own uid.
 pub const INDEX_UID: &str = "uid";
 
-/// How dependents are treated when their owner is deleted (upstream `DeletionPropagation`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Propagation {
-    /// Delete the owner now; the collector deletes dependents afterwards.
-    Background,
-    /// Delete dependents first; the owner stays (with `deletionTimestamp`) until they are gone.
-    Foreground,
-    /// Keep dependents, removing their owner references.
-    Orphan,
-}
-
-/// Deletes an object with a propagation policy.
+/// Deletes an object with a propagation policy: one store delete, which records the policy as
+/// the `orphan` / `foregroundDeletion` finalizer for the collector.
 ///
 /// # Errors
 /// Store errors (NotFound when the object does not exist).
@@ -65,33 +59,9 @@ pub async fn delete_with_propagation(
     name: &str,
     propagation: Propagation,
 ) -> Result<(), StoreError> {
-    let finalizer = match propagation {
-        Propagation::Background => None,
-        Propagation::Foreground => Some(FOREGROUND_FINALIZER),
-        Propagation::Orphan => Some(ORPHAN_FINALIZER),
-    };
-    let mut uid = None;
-    if let Some(f) = finalizer {
-        let current = store.get(resource, namespace, name).await?;
-        uid = current.metadata.uid.clone();
-        if !current.metadata.has_finalizer(f) && !current.metadata.is_being_deleted() {
-            let mut finalizers = current.metadata.finalizers.clone();
-            finalizers.push(f.to_owned());
-            let options = PatchOptions {
-                resource_version: current.metadata.resource_version.clone(),
-                ..PatchOptions::default()
-            };
-            let patch = Patch::Merge(json!({ "metadata": { "finalizers": finalizers } }));
-            store
-                .patch(resource, namespace, name, &patch, &options)
-                .await?;
-        }
-    }
     let options = DeleteOptions {
-        preconditions: uid.map(|uid| kybern_core::api::meta::v1::Preconditions {
-            uid: Some(uid),
-            resource_version: None,
-        }),
+        propagation_policy: Some(propagation),
+        ..DeleteOptions::default()
     };
     store.delete(resource, namespace, name, &options).await?;
     Ok(())
@@ -185,15 +155,35 @@ impl Gc {
         self.queue.add((i, ObjectKey::of(o)));
     }
 
+    fn enqueue_owners<'a>(
+        &self,
+        owners: impl Iterator<Item = &'a kybern_core::api::meta::v1::OwnerReference>,
+    ) {
+        for owner in owners {
+            if let Some((j, o)) = self.by_uid(&owner.uid) {
+                self.enqueue_obj(j, &o);
+            }
+        }
+    }
+
     fn on_change(&self, i: usize, change: &Change<DynamicObject>) {
         match change {
-            Change::Applied { new, .. } => {
+            Change::Applied { new, old } => {
                 let m = &new.metadata;
                 if !m.owner_references.is_empty()
                     || m.has_finalizer(FOREGROUND_FINALIZER)
                     || m.has_finalizer(ORPHAN_FINALIZER)
                 {
                     self.enqueue_obj(i, new);
+                }
+                // An owner this object no longer references may be waiting for it.
+                if let Some(old) = old {
+                    let dropped = old
+                        .metadata
+                        .owner_references
+                        .iter()
+                        .filter(|r| !m.owner_references.iter().any(|n| n.uid == r.uid));
+                    self.enqueue_owners(dropped);
                 }
             }
             Change::Deleted(old) => {
@@ -202,11 +192,7 @@ impl Gc {
                         self.enqueue_obj(j, &d);
                     }
                 }
-                for owner in &old.metadata.owner_references {
-                    if let Some((j, o)) = self.by_uid(&owner.uid) {
-                        self.enqueue_obj(j, &o);
-                    }
-                }
+                self.enqueue_owners(old.metadata.owner_references.iter());
             }
         }
     }
@@ -292,9 +278,8 @@ impl Gc {
                 return self.remove_finalizer(*i, &obj, ORPHAN_FINALIZER).await;
             }
             if obj.metadata.has_finalizer(FOREGROUND_FINALIZER) {
-                let deps = self.dependents(&uid);
                 let mut blocking = 0;
-                for (j, d) in &deps {
+                for (j, d) in self.dependents(&uid) {
                     let blocks = d
                         .metadata
                         .owner_references
@@ -303,33 +288,21 @@ impl Gc {
                     if blocks {
                         blocking += 1;
                     }
-                    if !d.metadata.is_being_deleted() {
-                        let dn = d.metadata.name.as_deref().unwrap_or("");
-                        match delete_with_propagation(
-                            &self.store,
-                            &self.resources[*j],
-                            d.metadata.namespace.as_deref(),
-                            dn,
-                            Propagation::Foreground,
-                        )
-                        .await
-                        {
-                            Ok(()) => {}
-                            Err(e) if e.is_not_found() || e.is_conflict() => {}
-                            Err(e) => return Err(e),
-                        }
-                    }
+                    // Each dependent decides for itself: deleted when this was its last live
+                    // owner, otherwise it only drops the reference.
+                    self.enqueue_obj(j, &d);
                 }
                 if blocking == 0 {
                     return self.remove_finalizer(*i, &obj, FOREGROUND_FINALIZER).await;
                 }
+                tracing::debug!(object = %key, blocking, "foreground deletion waits for dependents");
             }
             return Ok(());
         }
         if obj.metadata.owner_references.is_empty() {
             return Ok(());
         }
-        let (mut solid, mut waiting, mut absent) = (0, 0, Vec::new());
+        let (mut solid, mut waiting, mut gone) = (0, 0, Vec::new());
         for owner in &obj.metadata.owner_references {
             let cached = self.by_uid(&owner.uid).map(|(_, o)| o);
             let live = match cached {
@@ -351,25 +324,28 @@ impl Gc {
                 },
             };
             match live {
-                None => absent.push(owner.uid.clone()),
+                None => gone.push(owner.uid.clone()),
                 Some(o)
                     if o.metadata.is_being_deleted()
                         && o.metadata.has_finalizer(FOREGROUND_FINALIZER) =>
                 {
-                    waiting += 1
+                    waiting += 1;
+                    gone.push(owner.uid.clone());
                 }
                 Some(_) => solid += 1,
             }
         }
         let result = if solid > 0 {
-            if absent.is_empty() {
+            // Another owner keeps it: drop the references to dangling owners and to owners
+            // waiting for their dependents (upstream's attemptToDeleteItem).
+            if gone.is_empty() {
                 return Ok(());
             }
             let refs: Vec<_> = obj
                 .metadata
                 .owner_references
                 .iter()
-                .filter(|r| !absent.contains(&r.uid))
+                .filter(|r| !gone.contains(&r.uid))
                 .cloned()
                 .collect();
             let options = PatchOptions {
@@ -381,14 +357,36 @@ impl Gc {
                 .patch(resource, ns, name, &patch, &options)
                 .await
                 .map(|_| ())
-        } else if waiting > 0 {
-            delete_with_propagation(&self.store, resource, ns, name, Propagation::Foreground).await
         } else {
-            tracing::debug!(object = %key, kind = resource.kind(), "garbage collecting");
-            delete_with_propagation(&self.store, resource, ns, name, Propagation::Background).await
+            // Upstream's choice: foreground when an owner waits for its dependents and this
+            // object has dependents of its own; otherwise a finalizer the object already carries
+            // decides, then background.
+            let policy = if waiting > 0 && !self.dependents(&uid).is_empty() {
+                Propagation::Foreground
+            } else if obj.metadata.has_finalizer(ORPHAN_FINALIZER) {
+                Propagation::Orphan
+            } else if obj.metadata.has_finalizer(FOREGROUND_FINALIZER) {
+                Propagation::Foreground
+            } else {
+                Propagation::Background
+            };
+            tracing::debug!(object = %key, kind = resource.kind(), %policy, "garbage collecting");
+            let options = DeleteOptions {
+                preconditions: Some(Preconditions {
+                    uid: Some(uid.clone()),
+                    resource_version: None,
+                }),
+                propagation_policy: Some(policy),
+                grace_period_seconds: None,
+            };
+            self.store
+                .delete(resource, ns, name, &options)
+                .await
+                .map(|_| ())
         };
         match result {
-            Err(e) if e.is_not_found() => Ok(()),
+            // Gone, or replaced by a new object of the same name: nothing left to collect.
+            Err(e) if e.is_not_found() || e.is_conflict() => Ok(()),
             other => other,
         }
     }

@@ -3,14 +3,15 @@
 //!
 //! - At start: `default`, `kube-system`, `kube-public` and `kube-node-lease` are created if
 //!   missing.
-//! - Every live namespace gets `spec.finalizers: [kubernetes]` and `status.phase: Active`.
-//!   The store has no namespace-specific delete (upstream's registry keeps a namespace with
-//!   `spec.finalizers` in `Terminating`), so the controller also puts the `kubernetes`
-//!   finalizer in `metadata.finalizers`: a delete then leaves the namespace in place with a
-//!   `deletionTimestamp`, which is upstream's behaviour.
-//! - A namespace being deleted goes to `phase: Terminating`; every namespaced object of every
-//!   known kind in it is deleted; once none is left, the `kubernetes` finalizer is removed from
-//!   both lists and the store deletes the namespace.
+//! - Every live namespace gets `spec.finalizers: [kubernetes]` and `status.phase: Active`
+//!   (upstream's registry sets the finalizer at create; here the controller adds it).
+//! - Deleting a namespace is the store's namespace rule (as upstream's namespace registry):
+//!   the first delete sets `deletionTimestamp` and `status.phase: Terminating` and keeps the
+//!   namespace while `spec.finalizers` is non-empty.
+//! - For a terminating namespace, every namespaced object of every known kind in it is
+//!   deleted; once none is left, `kubernetes` is removed from `spec.finalizers` (upstream does
+//!   it through the `finalize` subresource), and the store deletes the namespace when no
+//!   finalizer is left. A namespace that never had the finalizer is deleted again instead.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,7 +21,7 @@ use kybern_core::registry::Registry;
 use kybern_core::{ApiResource, DynamicObject};
 use kybern_reconciler::runtime::controller::Action;
 use kybern_reconciler::store::{DeleteOptions, ListOptions, Patch, PatchOptions};
-use kybern_reconciler::{Api, Store, StoreError};
+use kybern_reconciler::{Api, DeleteParams, Store, StoreError};
 use serde_json::json;
 
 use crate::ControllerManager;
@@ -98,13 +99,13 @@ async fn reconcile(ns: Arc<Namespace>, ctx: Arc<Context>) -> Result<Action, Stor
             .spec
             .as_ref()
             .is_some_and(|s| s.finalizers.iter().any(|f| f == KUBERNETES_FINALIZER));
-        if !spec_ok || !ns.metadata.has_finalizer(KUBERNETES_FINALIZER) {
+        if !spec_ok {
             let mut updated = (*ns).clone();
-            let spec = updated.spec.get_or_insert_with(NamespaceSpec::default);
-            if !spec.finalizers.iter().any(|f| f == KUBERNETES_FINALIZER) {
-                spec.finalizers.push(KUBERNETES_FINALIZER.to_owned());
-            }
-            updated.metadata.add_finalizer(KUBERNETES_FINALIZER);
+            updated
+                .spec
+                .get_or_insert_with(NamespaceSpec::default)
+                .finalizers
+                .push(KUBERNETES_FINALIZER.to_owned());
             ctx.api.update(&updated).await?;
             return Ok(Action::await_change());
         }
@@ -149,32 +150,31 @@ async fn reconcile(ns: Arc<Namespace>, ctx: Arc<Context>) -> Result<Action, Stor
         return Ok(Action::requeue(RECHECK));
     }
     // Empty: release the namespace.
-    let spec_rest: Vec<String> = ns
+    let spec_finalizers = ns
         .spec
         .as_ref()
-        .map(|s| {
-            s.finalizers
-                .iter()
-                .filter(|f| *f != KUBERNETES_FINALIZER)
-                .cloned()
-                .collect()
-        })
-        .unwrap_or_default();
-    let meta_rest: Vec<String> = ns
-        .metadata
-        .finalizers
+        .map(|s| s.finalizers.as_slice())
+        .unwrap_or(&[]);
+    if !spec_finalizers.iter().any(|f| f == KUBERNETES_FINALIZER) {
+        // Nothing of ours to remove (created and deleted before we added it): a second delete
+        // removes a namespace without spec finalizers.
+        let uid = ns.metadata.uid.clone().unwrap_or_default();
+        return match ctx.api.delete(&name, &DeleteParams::with_uid(&uid)).await {
+            Ok(_) => Ok(Action::await_change()),
+            Err(e) if e.is_not_found() || e.is_conflict() => Ok(Action::await_change()),
+            Err(e) => Err(e),
+        };
+    }
+    let rest: Vec<&String> = spec_finalizers
         .iter()
         .filter(|f| *f != KUBERNETES_FINALIZER)
-        .cloned()
         .collect();
     let options = PatchOptions {
         resource_version: ns.metadata.resource_version.clone(),
         ..PatchOptions::default()
     };
-    let patch = Patch::Merge(json!({
-        "metadata": { "finalizers": meta_rest },
-        "spec": { "finalizers": spec_rest },
-    }));
+    let patch = Patch::Merge(json!({ "spec": { "finalizers": rest } }));
+    tracing::debug!(namespace = %name, "namespace is empty: removing the kubernetes finalizer");
     match ctx.api.patch_with(&name, &patch, &options).await {
         Ok(_) => Ok(Action::await_change()),
         Err(e) if e.is_not_found() => Ok(Action::await_change()),

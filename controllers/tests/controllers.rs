@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use kybern_controllers::deployment::{REVISION, rollback};
+use kybern_controllers::deployment::{REVISION, ScaleShare, proportional_sizes, rollback};
 use kybern_controllers::gc::{Propagation, delete_with_propagation};
 use kybern_controllers::{ControllerManager, manager_for, replicaset, start_in};
 use kybern_core::api::apps::v1::{Deployment, ReplicaSet};
@@ -17,7 +17,7 @@ use kybern_core::api::core::v1::{ConfigMap, Namespace, Pod};
 use kybern_core::{Resource, TypedResource};
 use kybern_reconciler::runtime::harness::{Harness, Operation};
 use kybern_reconciler::runtime::leader::{LeaderElectionConfig, LeaderElector};
-use kybern_reconciler::runtime::reflector::Change;
+use kybern_reconciler::runtime::reflector::{Change, Reader};
 use kybern_reconciler::runtime::{SharedInformers, Shutdown};
 use kybern_reconciler::store::WatchEvent;
 use kybern_reconciler::{Api, DeleteParams, WatchParams};
@@ -695,4 +695,208 @@ fn q(v: &str) -> String {
     } else {
         v.to_string()
     }
+}
+
+#[test]
+fn proportional_sizes_follow_get_proportion() {
+    let share = |replicas, max_replicas| ScaleShare {
+        replicas,
+        max_replicas,
+    };
+    // (replicas, maxSurge, status.replicas, sets oldest first) → new sizes
+    type Row = (i32, i32, i32, Vec<ScaleShare>, Vec<i32>);
+    let rows: Vec<Row> = vec![
+        // 5 → 10: shares in proportion to the size each set was scaled for.
+        (
+            10,
+            0,
+            5,
+            vec![share(3, Some(5)), share(2, Some(5))],
+            vec![6, 4],
+        ),
+        // 10 → 5.
+        (
+            5,
+            0,
+            10,
+            vec![share(6, Some(10)), share(4, Some(10))],
+            vec![3, 2],
+        ),
+        // Rounding leaves one replica over: it goes to the first set (the newest on ties).
+        (
+            4,
+            0,
+            3,
+            vec![share(1, Some(3)), share(1, Some(3)), share(1, Some(3))],
+            vec![1, 1, 2],
+        ),
+        // Shrinking on ties takes from the oldest first.
+        (
+            2,
+            0,
+            3,
+            vec![share(1, Some(3)), share(1, Some(3)), share(1, Some(3))],
+            vec![0, 1, 1],
+        ),
+        // To zero: everything goes.
+        (
+            0,
+            3,
+            5,
+            vec![share(2, Some(8)), share(3, Some(8))],
+            vec![0, 0],
+        ),
+        // No annotation: status.replicas stands in.
+        (10, 0, 5, vec![share(3, None), share(2, None)], vec![6, 4]),
+        // With surge: 10+3 → 20+3, from 8 old + 5 new.
+        (
+            20,
+            3,
+            13,
+            vec![share(8, Some(13)), share(5, Some(13))],
+            vec![14, 9],
+        ),
+        // Nothing to add: sizes stay.
+        (
+            10,
+            3,
+            13,
+            vec![share(8, Some(13)), share(5, Some(13))],
+            vec![8, 5],
+        ),
+    ];
+    for (replicas, surge, status, sets, want) in rows {
+        assert_eq!(
+            proportional_sizes(replicas, surge, status, &sets),
+            want,
+            "replicas {replicas} surge {surge} sets {sets:?}"
+        );
+    }
+}
+
+/// `spec.replicas` of every ReplicaSet, oldest revision first.
+fn sizes_by_revision(reader: &Reader<ReplicaSet>) -> Vec<i32> {
+    let mut sets = reader.state();
+    sets.sort_by_key(|r| r.metadata.annotation(REVISION).map(str::to_owned));
+    sets.iter()
+        .map(|r| r.spec.as_ref().and_then(|s| s.replicas).unwrap_or(0))
+        .collect()
+}
+
+fn rs_sizes(h: &Harness) -> (i32, i32) {
+    match sizes_by_revision(&h.reader::<ReplicaSet>()).as_slice() {
+        [old, new] => (*old, *new),
+        _ => (-1, -1),
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn scaling_mid_rollout_is_proportional() {
+    let h = Harness::new();
+    start_in(&h); // no kubelet: no pod becomes available, so the rollout stays mid-way
+    let strategy =
+        "  strategy: {type: RollingUpdate, rollingUpdate: {maxSurge: 3, maxUnavailable: 2}}
+";
+    let step = |replicas: i32, image: &'static str, what: &'static str, want: (i32, i32)| {
+        let h = &h;
+        async move {
+            h.apply_yaml(&deploy_yaml("web", replicas, image, strategy))
+                .await
+                .unwrap();
+            h.wait_until(what, SECS(60), || {
+                rs_sizes(h) == want && pods_in(h).len() == usize::try_from(want.0 + want.1).unwrap()
+            })
+            .await
+            .unwrap();
+        }
+    };
+    h.apply_yaml(&deploy_yaml("web", 10, "nginx:1", strategy))
+        .await
+        .unwrap();
+    h.wait_until("10 pods", SECS(60), || pods_in(&h).len() == 10)
+        .await
+        .unwrap();
+    // Old shrinks by its 2 unhealthy replicas, the new one grows to the surge: 8 + 5 = 13.
+    step(10, "nginx:2", "rollout stuck at 8 old + 5 new", (8, 5)).await;
+    let history = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::clone(&history);
+    let mut changes = h.reader::<ReplicaSet>().subscribe();
+    let hh = h.reader::<ReplicaSet>();
+    h.spawn(async move {
+        while changes.recv().await.is_some() {
+            seen.lock().unwrap().push(sizes_by_revision(&hh));
+        }
+    });
+    // 10 → 20: 10 more replicas (23 allowed), spread 6 / 4 as upstream's getProportion.
+    step(20, "nginx:2", "scaled proportionally to 14 + 9", (14, 9)).await;
+    h.advance(SECS(5)).await;
+    assert_eq!(rs_sizes(&h), (14, 9), "stable: nothing is available yet");
+    // 20 → 5: 8 allowed; the old set shrinks to 5, the new one to 3, then the rollout goes on.
+    step(5, "nginx:2", "rolled on to 3 old + 5 new", (3, 5)).await;
+    let history = history.lock().unwrap().clone();
+    assert!(
+        history.contains(&vec![5, 3]),
+        "the scale-down was proportional first: {history:?}"
+    );
+    assert!(
+        history.iter().all(|s| s.iter().sum::<i32>() <= 23),
+        "never above replicas + maxSurge: {history:?}"
+    );
+    h.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn foreground_delete_keeps_dependents_with_another_owner() {
+    let h = Harness::new();
+    start_in(&h);
+    let cms: Api<ConfigMap> = h.api_in("default");
+    let mk = |name: &str| {
+        let mut c = ConfigMap::default();
+        c.metadata.name = Some(name.into());
+        c
+    };
+    let a = cms.create(&mk("owner-a")).await.unwrap();
+    let b = cms.create(&mk("owner-b")).await.unwrap();
+    let owner_ref = |o: &ConfigMap| {
+        let mut r = kybern_core::owner_reference(o, &(), false, true).unwrap();
+        r.block_owner_deletion = Some(true);
+        r
+    };
+    let mut shared = mk("shared");
+    shared.metadata.owner_references = vec![owner_ref(&a), owner_ref(&b)];
+    cms.create(&shared).await.unwrap();
+    let mut only_a = mk("only-a");
+    only_a.metadata.owner_references = vec![owner_ref(&a)];
+    cms.create(&only_a).await.unwrap();
+    let marked = cms
+        .delete("owner-a", &DeleteParams::foreground())
+        .await
+        .unwrap();
+    assert_eq!(
+        marked.into_inner().metadata.finalizers,
+        vec!["foregroundDeletion".to_string()],
+        "the store records the policy as a finalizer"
+    );
+    // `shared` keeps only owner-b's reference (owner-b still owns it); the rest is gone.
+    h.wait_until("owner-a and only-a gone, shared kept", SECS(60), || {
+        let r = h.reader::<ConfigMap>();
+        let shared_owners: Option<Vec<String>> = r.get_named(Some("default"), "shared").map(|c| {
+            c.metadata
+                .owner_references
+                .iter()
+                .map(|o| o.name.clone())
+                .collect()
+        });
+        r.get_named(Some("default"), "owner-a").is_none()
+            && r.get_named(Some("default"), "only-a").is_none()
+            && shared_owners == Some(vec!["owner-b".to_string()])
+    })
+    .await
+    .unwrap();
+    let live = cms.get("owner-a").await;
+    assert!(
+        live.unwrap_err().is_not_found(),
+        "owner-a is gone from the store"
+    );
+    h.shutdown().await;
 }

@@ -556,6 +556,78 @@ async fn events_are_aggregated() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn similar_events_are_combined_after_ten_messages() {
+    let h = Harness::new();
+    let api: Api<ConfigMap> = h.api_in("default");
+    let x = api.create(&cm("x", "1")).await.unwrap();
+    let recorder = Recorder::new(h.store(), "test-controller", "replica-1").with_clock(h.clock());
+    let r = object_reference(&x, &());
+    let events = || async {
+        h.api_in::<Event>("default")
+            .list(&Default::default())
+            .await
+            .unwrap()
+            .items
+    };
+    for i in 0..9 {
+        let ev = recorder
+            .publish(
+                &r,
+                EventType::Warning,
+                "FailedCreate",
+                &format!("attempt {i} failed"),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            ev.message.as_deref(),
+            Some(format!("attempt {i} failed").as_str())
+        );
+        tokio::time::advance(Duration::from_secs(30)).await;
+    }
+    // A different reason is not similar.
+    recorder
+        .publish(&r, EventType::Warning, "Other", "unrelated")
+        .await
+        .unwrap();
+    assert_eq!(events().await.len(), 10);
+    // The tenth distinct message: one aggregate Event.
+    let agg = recorder
+        .publish(&r, EventType::Warning, "FailedCreate", "attempt 9 failed")
+        .await
+        .unwrap();
+    assert_eq!(
+        agg.message.as_deref(),
+        Some("(combined from similar events): attempt 9 failed")
+    );
+    assert_eq!(agg.count, Some(1));
+    // Further new messages update the aggregate.
+    tokio::time::advance(Duration::from_secs(60)).await;
+    let again = recorder
+        .publish(&r, EventType::Warning, "FailedCreate", "attempt 10 failed")
+        .await
+        .unwrap();
+    assert_eq!(again.metadata.name, agg.metadata.name);
+    assert_eq!(again.count, Some(2));
+    assert_eq!(
+        again.message.as_deref(),
+        Some("(combined from similar events): attempt 10 failed")
+    );
+    assert_eq!(events().await.len(), 11);
+    // More than ten minutes of quiet: counting starts afresh, and a known message is a plain
+    // repeat of its own Event.
+    tokio::time::advance(Duration::from_secs(601)).await;
+    let repeat = recorder
+        .publish(&r, EventType::Warning, "FailedCreate", "attempt 3 failed")
+        .await
+        .unwrap();
+    assert_eq!(repeat.message.as_deref(), Some("attempt 3 failed"));
+    assert_eq!(repeat.count, Some(2));
+    assert_eq!(events().await.len(), 11);
+    h.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
 async fn label_and_custom_indexes() {
     let h = Harness::new();
     let api: Api<ConfigMap> = h.api_in("default");

@@ -40,8 +40,8 @@ pub use params::{DeleteParams, ListParams, WatchParams};
 pub use scale::{Scale, ScaleSpec, ScaleStatus};
 
 use crate::store::{
-    DeleteOptions, DeleteOutcome, ListOptions, Patch, PatchOptions, Store, StoreError, WatchEvent,
-    WatchOptions, WriteScope,
+    DeleteOutcome, ListOptions, Patch, PatchOptions, Store, StoreError, WatchEvent, WatchOptions,
+    WriteScope,
 };
 
 /// Typed access to objects of kind `K`, in one namespace or across all of them.
@@ -316,7 +316,8 @@ where
         from_dynamic(obj)
     }
 
-    /// Deletes an object, or marks it deleting when it has finalizers.
+    /// Deletes an object, or marks it deleting when it has finalizers (including the
+    /// `orphan` / `foregroundDeletion` finalizer its propagation policy adds).
     ///
     /// # Errors
     /// See [`Store::delete`].
@@ -325,9 +326,7 @@ where
         name: &str,
         params: &DeleteParams,
     ) -> Result<DeleteOutcome<K>, StoreError> {
-        let options = DeleteOptions {
-            preconditions: params.preconditions.clone(),
-        };
+        let options = params.to_options();
         match self
             .store
             .delete(&self.resource, self.ns(), name, &options)

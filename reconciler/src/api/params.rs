@@ -2,7 +2,7 @@
 
 use kybern_core::api::meta::v1::Preconditions;
 
-use crate::store::ResourceVersionMatch;
+use crate::store::{DeleteOptions, PropagationPolicy, ResourceVersionMatch};
 
 /// Parameters of [`crate::Api::list`] (upstream `ListOptions`), built fluently:
 ///
@@ -106,11 +106,23 @@ impl WatchParams {
     }
 }
 
-/// Parameters of [`crate::Api::delete`].
+/// Parameters of [`crate::Api::delete`] (upstream `DeleteOptions`), built fluently:
+///
+/// ```
+/// use kybern_reconciler::DeleteParams;
+/// use kybern_reconciler::store::PropagationPolicy;
+/// let dp = DeleteParams::with_uid("1234").propagation(PropagationPolicy::Foreground);
+/// assert_eq!(dp.propagation_policy, Some(PropagationPolicy::Foreground));
+/// assert_eq!(DeleteParams::orphan().propagation_policy, Some(PropagationPolicy::Orphan));
+/// ```
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeleteParams {
     /// uid / resourceVersion the object must still have.
     pub preconditions: Option<Preconditions>,
+    /// How dependents are treated (`None`: the kind's default, Background for most kinds).
+    pub propagation_policy: Option<PropagationPolicy>,
+    /// Upstream's `gracePeriodSeconds`; see [`crate::store::DeleteOptions::grace_period_seconds`].
+    pub grace_period_seconds: Option<i64>,
 }
 
 impl DeleteParams {
@@ -121,6 +133,7 @@ impl DeleteParams {
                 uid: Some(uid.to_owned()),
                 resource_version: None,
             }),
+            ..DeleteParams::default()
         }
     }
 
@@ -131,6 +144,38 @@ impl DeleteParams {
                 uid: None,
                 resource_version: Some(resource_version.to_owned()),
             }),
+            ..DeleteParams::default()
+        }
+    }
+
+    /// Deletes the dependents first (the `foregroundDeletion` finalizer).
+    pub fn foreground() -> Self {
+        DeleteParams::default().propagation(PropagationPolicy::Foreground)
+    }
+
+    /// Deletes now; the garbage collector deletes the dependents afterwards.
+    pub fn background() -> Self {
+        DeleteParams::default().propagation(PropagationPolicy::Background)
+    }
+
+    /// Keeps the dependents, removing their owner references (the `orphan` finalizer).
+    pub fn orphan() -> Self {
+        DeleteParams::default().propagation(PropagationPolicy::Orphan)
+    }
+
+    /// Sets the propagation policy.
+    #[must_use]
+    pub fn propagation(mut self, policy: PropagationPolicy) -> Self {
+        self.propagation_policy = Some(policy);
+        self
+    }
+
+    /// The store's options for these parameters.
+    pub fn to_options(&self) -> DeleteOptions {
+        DeleteOptions {
+            preconditions: self.preconditions.clone(),
+            propagation_policy: self.propagation_policy,
+            grace_period_seconds: self.grace_period_seconds,
         }
     }
 }

@@ -30,12 +30,13 @@
 //! # });
 //! ```
 
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt;
-use std::hash::Hash;
+use std::hash::{BuildHasher, Hash};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use hashbrown::HashTable;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
@@ -57,7 +58,7 @@ pub trait RateLimiter<K>: Send + fmt::Debug {
 pub struct ItemExponentialBackoff<K> {
     base: Duration,
     max: Duration,
-    failures: HashMap<K, u32>,
+    failures: HashMap<K, u32, foldhash::fast::RandomState>,
 }
 
 impl<K> ItemExponentialBackoff<K> {
@@ -66,7 +67,7 @@ impl<K> ItemExponentialBackoff<K> {
         ItemExponentialBackoff {
             base,
             max,
-            failures: HashMap::new(),
+            failures: HashMap::default(),
         }
     }
 }
@@ -189,15 +190,144 @@ where
     ])
 }
 
+/// One interned key: its state in the queue. A slot lives while its key is dirty, being
+/// processed or waiting; then it is freed and its id reused.
+struct Slot<K> {
+    key: K,
+    hash: u64,
+    dirty: bool,
+    /// When a worker took the key (`Some` while processing).
+    processing: Option<Instant>,
+    /// The key's entry in `waiting` (`Some` while delayed).
+    waiting: Option<(Instant, u64)>,
+}
+
+impl<K> Slot<K> {
+    fn idle(&self) -> bool {
+        !self.dirty && self.processing.is_none() && self.waiting.is_none()
+    }
+}
+
+/// The queue's state, behind one mutex. Keys are interned: the hash table maps a key (hashed
+/// once per call, with foldhash) to a small slot id, and the ready queue, the delay heap and
+/// the dirty/processing flags work on ids, so a cycle clones the key once (to hand it out).
 struct State<K> {
-    queue: VecDeque<(K, Instant)>,
-    dirty: HashSet<K>,
-    processing: HashMap<K, Instant>,
-    waiting: BTreeMap<(Instant, u64), K>,
-    waiting_for: HashMap<K, (Instant, u64)>,
+    hasher: foldhash::fast::RandomState,
+    index: HashTable<u32>,
+    slots: Vec<Option<Slot<K>>>,
+    free: Vec<u32>,
+    queue: VecDeque<(u32, Instant)>,
+    waiting: BTreeMap<(Instant, u64), u32>,
+    processing: usize,
     seq: u64,
     limiter: Box<dyn RateLimiter<K>>,
     shutting_down: bool,
+    idle_waiters: usize,
+}
+
+impl<K: Hash + Eq> State<K> {
+    fn new(limiter: Box<dyn RateLimiter<K>>) -> Self {
+        State {
+            hasher: foldhash::fast::RandomState::default(),
+            index: HashTable::new(),
+            slots: Vec::new(),
+            free: Vec::new(),
+            queue: VecDeque::new(),
+            waiting: BTreeMap::new(),
+            processing: 0,
+            seq: 0,
+            limiter,
+            shutting_down: false,
+            idle_waiters: 0,
+        }
+    }
+
+    fn slot(&self, id: u32) -> Option<&Slot<K>> {
+        self.slots.get(id as usize).and_then(Option::as_ref)
+    }
+
+    fn slot_mut(&mut self, id: u32) -> Option<&mut Slot<K>> {
+        self.slots.get_mut(id as usize).and_then(Option::as_mut)
+    }
+
+    /// The id of `key`, if it has a slot.
+    fn find(&self, key: &K) -> Option<u32> {
+        let hash = self.hasher.hash_one(key);
+        let slots = &self.slots;
+        self.index
+            .find(hash, |&id| {
+                slots
+                    .get(id as usize)
+                    .and_then(Option::as_ref)
+                    .is_some_and(|s| s.key == *key)
+            })
+            .copied()
+    }
+
+    /// The id of `key`, interning it (moving it into a new slot) when it has none.
+    fn intern(&mut self, key: K) -> u32 {
+        let hash = self.hasher.hash_one(&key);
+        let State {
+            index, slots, free, ..
+        } = self;
+        let found = index.entry(
+            hash,
+            |&id| {
+                slots
+                    .get(id as usize)
+                    .and_then(Option::as_ref)
+                    .is_some_and(|s| s.key == key)
+            },
+            |&id| {
+                slots
+                    .get(id as usize)
+                    .and_then(Option::as_ref)
+                    .map_or(0, |s| s.hash)
+            },
+        );
+        match found {
+            hashbrown::hash_table::Entry::Occupied(e) => *e.get(),
+            hashbrown::hash_table::Entry::Vacant(v) => {
+                let slot = Slot {
+                    key,
+                    hash,
+                    dirty: false,
+                    processing: None,
+                    waiting: None,
+                };
+                let id = match free.pop() {
+                    Some(id) => {
+                        if let Some(s) = slots.get_mut(id as usize) {
+                            *s = Some(slot);
+                        }
+                        id
+                    }
+                    None => {
+                        slots.push(Some(slot));
+                        u32::try_from(slots.len() - 1).unwrap_or(u32::MAX)
+                    }
+                };
+                v.insert(id);
+                id
+            }
+        }
+    }
+
+    /// Frees `id`'s slot when nothing refers to it any more.
+    fn release_if_idle(&mut self, id: u32) {
+        let Some(slot) = self.slot(id) else { return };
+        if !slot.idle() {
+            return;
+        }
+        let hash = slot.hash;
+        if let Ok(e) = self.index.find_entry(hash, |&other| other == id) {
+            e.remove();
+        }
+        if let Some(s) = self.slots.get_mut(id as usize) {
+            *s = None;
+        }
+        self.free.push(id);
+    }
 }
 
 struct Shared<K> {
@@ -247,16 +377,7 @@ where
     ) -> Self {
         WorkQueue {
             shared: Arc::new(Shared {
-                state: Mutex::new(State {
-                    queue: VecDeque::new(),
-                    dirty: HashSet::new(),
-                    processing: HashMap::new(),
-                    waiting: BTreeMap::new(),
-                    waiting_for: HashMap::new(),
-                    seq: 0,
-                    limiter,
-                    shutting_down: false,
-                }),
+                state: Mutex::new(State::new(limiter)),
                 notify: Notify::new(),
                 idle: Notify::new(),
                 metrics: QueueMetrics::new(registry, name),
@@ -274,24 +395,35 @@ where
     /// Marks `key` as needing processing.
     pub fn add(&self, key: K) {
         let mut st = self.lock();
-        if self.add_locked(&mut st, key, None) {
+        if st.shutting_down {
+            return;
+        }
+        let id = st.intern(key);
+        if self.add_locked(&mut st, id, None) {
             drop(st);
             self.shared.notify.notify_one();
         }
     }
 
-    /// Returns true when the key was put in the queue (a worker should wake).
-    fn add_locked(&self, st: &mut State<K>, key: K, now: Option<Instant>) -> bool {
-        if st.shutting_down || st.dirty.contains(&key) {
+    /// Marks slot `id` dirty; returns true when it was put in the ready queue (a worker
+    /// should wake).
+    fn add_locked(&self, st: &mut State<K>, id: u32, now: Option<Instant>) -> bool {
+        if st.shutting_down {
+            st.release_if_idle(id);
             return false;
         }
+        let Some(slot) = st.slot_mut(id) else {
+            return false;
+        };
+        if slot.dirty {
+            return false;
+        }
+        slot.dirty = true;
         self.shared.metrics.adds.inc();
-        if st.processing.contains_key(&key) {
-            st.dirty.insert(key);
+        if slot.processing.is_some() {
             return false;
         }
-        st.dirty.insert(key.clone());
-        st.queue.push_back((key, now.unwrap_or_else(Instant::now)));
+        st.queue.push_back((id, now.unwrap_or_else(Instant::now)));
         self.shared.metrics.depth.add(1);
         true
     }
@@ -307,16 +439,19 @@ where
         if st.shutting_down {
             return;
         }
-        if let Some(&(existing, seq)) = st.waiting_for.get(&key) {
-            if existing <= at {
-                return;
-            }
-            st.waiting.remove(&(existing, seq));
-        }
+        let id = st.intern(key);
         st.seq += 1;
         let seq = st.seq;
-        st.waiting.insert((at, seq), key.clone());
-        st.waiting_for.insert(key, (at, seq));
+        let Some(slot) = st.slot_mut(id) else { return };
+        let previous = slot.waiting;
+        if previous.is_some_and(|(existing, _)| existing <= at) {
+            return;
+        }
+        slot.waiting = Some((at, seq));
+        if let Some(previous) = previous {
+            st.waiting.remove(&previous);
+        }
+        st.waiting.insert((at, seq), id);
         drop(st);
         self.shared.notify.notify_one();
     }
@@ -341,29 +476,39 @@ where
         self.lock().limiter.num_requeues(key)
     }
 
+    /// Moves every delayed key whose time has come to the ready queue.
     fn promote(&self, st: &mut State<K>, now: Instant) -> bool {
         let mut woke = false;
         while let Some(entry) = st.waiting.first_entry() {
             if entry.key().0 > now {
                 break;
             }
-            let key = entry.remove();
-            st.waiting_for.remove(&key);
-            woke |= self.add_locked(st, key, Some(now));
+            let id = entry.remove();
+            if let Some(slot) = st.slot_mut(id) {
+                slot.waiting = None;
+            }
+            woke |= self.add_locked(st, id, Some(now));
         }
         woke
     }
 
-    fn pop(&self, st: &mut State<K>) -> Option<K> {
-        let (key, added) = st.queue.pop_front()?;
+    /// Hands out the next ready key: promotes due delayed keys, pops one, marks it processing.
+    fn take(&self, st: &mut State<K>) -> Option<K> {
+        if !st.waiting.is_empty() {
+            self.promote(st, Instant::now());
+        }
+        let (id, added) = st.queue.pop_front()?;
         let now = Instant::now();
         self.shared.metrics.depth.add(-1);
         self.shared
             .metrics
             .queue_duration
             .observe_duration(now.saturating_duration_since(added));
-        st.dirty.remove(&key);
-        st.processing.insert(key.clone(), now);
+        let slot = st.slot_mut(id)?;
+        slot.dirty = false;
+        slot.processing = Some(now);
+        let key = slot.key.clone();
+        st.processing += 1;
         Some(key)
     }
 
@@ -374,10 +519,7 @@ where
         if st.shutting_down {
             return None;
         }
-        if !st.waiting.is_empty() {
-            self.promote(&mut st, Instant::now());
-        }
-        self.pop(&mut st)
+        self.take(&mut st)
     }
 
     /// Waits for the next key; `None` once the queue is shut down. The caller must call
@@ -392,10 +534,7 @@ where
                 if st.shutting_down {
                     return None;
                 }
-                if !st.waiting.is_empty() {
-                    self.promote(&mut st, Instant::now());
-                }
-                if let Some(k) = self.pop(&mut st) {
+                if let Some(k) = self.take(&mut st) {
                     let more = !st.queue.is_empty();
                     drop(st);
                     if more {
@@ -421,23 +560,31 @@ where
     /// Marks `key` as processed; if it was added meanwhile it is queued again.
     pub fn done(&self, key: &K) {
         let mut st = self.lock();
-        if let Some(started) = st.processing.remove(key) {
-            self.shared
-                .metrics
-                .work_duration
-                .observe_duration(Instant::now().saturating_duration_since(started));
-        }
-        let requeue = st.dirty.contains(key) && !st.shutting_down;
+        let Some(id) = st.find(key) else { return };
+        let shutting_down = st.shutting_down;
+        let Some(slot) = st.slot_mut(id) else { return };
+        let Some(started) = slot.processing.take() else {
+            return;
+        };
+        let requeue = slot.dirty && !shutting_down;
+        let now = Instant::now();
+        st.processing -= 1;
+        self.shared
+            .metrics
+            .work_duration
+            .observe_duration(now.saturating_duration_since(started));
         if requeue {
-            st.queue.push_back((key.clone(), Instant::now()));
+            st.queue.push_back((id, now));
             self.shared.metrics.depth.add(1);
+        } else {
+            st.release_if_idle(id);
         }
-        let idle = st.processing.is_empty();
+        let wake_idle = st.processing == 0 && st.idle_waiters > 0;
         drop(st);
         if requeue {
             self.shared.notify.notify_one();
         }
-        if idle {
+        if wake_idle {
             self.shared.idle.notify_waiters();
         }
     }
@@ -459,15 +606,14 @@ where
 
     /// Keys currently held by workers.
     pub fn processing_len(&self) -> usize {
-        self.lock().processing.len()
+        self.lock().processing
     }
 
     /// The delay until `key` becomes ready, if it is waiting.
     pub fn waiting_delay(&self, key: &K) -> Option<Duration> {
         let st = self.lock();
-        st.waiting_for
-            .get(key)
-            .map(|(at, _)| at.saturating_duration_since(Instant::now()))
+        let (at, _) = st.slot(st.find(key)?)?.waiting?;
+        Some(at.saturating_duration_since(Instant::now()))
     }
 
     /// Stops handing out keys: [`WorkQueue::get`] returns `None` from now on; adds are ignored.
@@ -483,11 +629,25 @@ where
 
     /// Waits until no key is being processed (after shutdown: in-flight work finished).
     pub async fn wait_idle(&self) {
+        struct Registered<'a, K>(&'a WorkQueue<K>)
+        where
+            K: Hash + Eq + Clone + Send + fmt::Debug + 'static;
+        impl<K> Drop for Registered<'_, K>
+        where
+            K: Hash + Eq + Clone + Send + fmt::Debug + 'static,
+        {
+            fn drop(&mut self) {
+                let mut st = self.0.lock();
+                st.idle_waiters = st.idle_waiters.saturating_sub(1);
+            }
+        }
+        self.lock().idle_waiters += 1;
+        let _registered = Registered(self);
         loop {
             let idle = self.shared.idle.notified();
             tokio::pin!(idle);
             idle.as_mut().enable();
-            if self.lock().processing.is_empty() {
+            if self.lock().processing == 0 {
                 return;
             }
             idle.await;
@@ -501,8 +661,8 @@ where
         let now = Instant::now();
         let mut longest = Duration::ZERO;
         let mut total = Duration::ZERO;
-        for started in st.processing.values() {
-            let d = now.saturating_duration_since(*started);
+        for started in st.slots.iter().flatten().filter_map(|s| s.processing) {
+            let d = now.saturating_duration_since(started);
             longest = longest.max(d);
             total += d;
         }
@@ -581,6 +741,91 @@ mod tests {
         assert_eq!(delays, vec![ms(5), ms(10), ms(20), ms(40)]);
         q.forget(&"k");
         assert_eq!(q.num_requeues(&"k"), 0);
+    }
+
+    #[test]
+    fn dedups_and_never_hands_out_a_key_twice() {
+        let q = WorkQueue::new("t");
+        q.add("a");
+        q.add("b");
+        q.add("a");
+        assert_eq!(q.len(), 2);
+        assert_eq!(q.try_get(), Some("a"));
+        q.add("a"); // processing: marked dirty only
+        q.add("a");
+        assert_eq!(q.try_get(), Some("b"));
+        assert_eq!(q.try_get(), None);
+        assert_eq!(q.processing_len(), 2);
+        q.done(&"a");
+        assert_eq!(q.try_get(), Some("a")); // processed again after done, once
+        assert_eq!(q.try_get(), None);
+        q.done(&"a");
+        q.done(&"a"); // a second done is a no-op, not a re-queue
+        q.done(&"b");
+        assert_eq!((q.len(), q.processing_len()), (0, 0));
+        assert_eq!(q.metrics().adds.get(), 3);
+    }
+
+    #[test]
+    fn slots_are_reused_after_keys_go_idle() {
+        let q = WorkQueue::new("t");
+        for round in 0..3 {
+            for i in 0..100 {
+                q.add(format!("k{round}-{i}"));
+            }
+            while let Some(k) = q.try_get() {
+                q.done(&k);
+            }
+        }
+        let st = q.lock();
+        assert_eq!(st.slots.len(), 100);
+        assert_eq!(st.free.len(), 100);
+        assert_eq!(st.index.len(), 0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn delayed_add_of_a_processing_key_requeues_after_done() {
+        let q = WorkQueue::new("t");
+        q.add("k");
+        assert_eq!(q.try_get(), Some("k"));
+        q.add_after("k", ms(50));
+        tokio::time::advance(ms(60)).await;
+        assert_eq!(q.try_get(), None); // promoted to dirty while processing
+        assert_eq!(q.waiting_len(), 0);
+        q.done(&"k");
+        assert_eq!(q.try_get(), Some("k"));
+        q.done(&"k");
+        assert_eq!(q.waiting_delay(&"k"), None);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn shutdown_ignores_adds_and_drops_dirty_keys() {
+        let q = WorkQueue::new("t");
+        q.add("k");
+        let k = q.try_get();
+        q.add("k");
+        q.shutdown();
+        q.add("other");
+        q.add_after("later", ms(5));
+        assert_eq!(q.try_get(), None);
+        q.done(&"k");
+        assert_eq!((k, q.len(), q.waiting_len()), (Some("k"), 0, 0));
+        q.wait_idle().await;
+        assert_eq!(q.get().await, None);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn wait_idle_returns_once_the_last_key_is_done() {
+        let q = WorkQueue::new("t");
+        q.add("k");
+        let k = q.try_get().unwrap_or_default();
+        let q2 = q.clone();
+        let waiter = tokio::spawn(async move { q2.wait_idle().await });
+        tokio::task::yield_now().await;
+        assert!(!waiter.is_finished());
+        q.done(&k);
+        assert!(waiter.await.is_ok());
+        assert_eq!(q.lock().idle_waiters, 0);
     }
 
     #[tokio::test(start_paused = true)]

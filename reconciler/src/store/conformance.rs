@@ -29,15 +29,15 @@ use std::time::Duration;
 
 use futures::StreamExt as _;
 use kybern_core::api::apps::v1::Deployment;
-use kybern_core::api::core::v1::{ConfigMap, Node, Pod};
+use kybern_core::api::core::v1::{ConfigMap, Namespace, Node, Pod};
 use kybern_core::api::meta::v1::Preconditions;
 use kybern_core::{ApiResource, DynamicObject, Resource, StatusReason};
 use serde_json::{Value, json};
 
 use super::{
     CONFLICT_MODIFIED, CONTINUE_EXPIRED, DeleteOptions, DeleteOutcome, ListOptions, Patch,
-    PatchOptions, ResourceVersionMatch, Store, StoreError, WatchEvent, WatchOptions, WatchStream,
-    WriteScope,
+    PatchOptions, PropagationPolicy, ResourceVersionMatch, Store, StoreError, WatchEvent,
+    WatchOptions, WatchStream, WriteScope,
 };
 use crate::api::{Api, ListParams, Scale};
 
@@ -616,6 +616,7 @@ pub async fn delete_preconditions(f: &Factory) {
             uid: uid.map(str::to_owned),
             resource_version: rv.map(str::to_owned),
         }),
+        ..DeleteOptions::default()
     };
     check_err(
         "uid precondition",
@@ -746,6 +747,170 @@ pub async fn finalizers_and_graceful_deletion(f: &Factory) {
             ("MODIFIED".into(), "a".into(), rv(&one)),
             ("DELETED".into(), "a".into(), rv(&gone)),
         ]
+    );
+}
+
+fn policy(p: PropagationPolicy) -> DeleteOptions {
+    DeleteOptions {
+        propagation_policy: Some(p),
+        ..DeleteOptions::default()
+    }
+}
+
+pub async fn delete_propagation_policies(f: &Factory) {
+    use PropagationPolicy::{Background, Foreground, Orphan};
+    let s = store(f);
+    // Foreground: kept with foregroundDeletion; a later delete may switch the policy.
+    let a = s.create(&cms(), cm("ns", "a")).await.unwrap();
+    let out = s
+        .delete(&cms(), Some("ns"), "a", &policy(Foreground))
+        .await
+        .unwrap();
+    let DeleteOutcome::Finalizing(fg) = out else {
+        panic!("foreground keeps the object, got {out:?}");
+    };
+    assert_eq!(
+        fg.metadata.finalizers,
+        vec!["foregroundDeletion".to_owned()]
+    );
+    assert!(fg.metadata.deletion_timestamp.is_some());
+    assert_eq!(fg.metadata.deletion_grace_period_seconds, Some(0));
+    assert_eq!(fg.metadata.generation, a.metadata.generation.map(|g| g + 1));
+    let same = s
+        .delete(&cms(), Some("ns"), "a", &DeleteOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        rv(&same.into_inner()),
+        rv(&fg),
+        "no policy: the finalizer already chosen stays"
+    );
+    let out = s
+        .delete(&cms(), Some("ns"), "a", &policy(Orphan))
+        .await
+        .unwrap();
+    let DeleteOutcome::Finalizing(or) = out else {
+        panic!("orphan keeps the object, got {out:?}");
+    };
+    assert_eq!(or.metadata.finalizers, vec!["orphan".to_owned()]);
+    assert_eq!(
+        or.metadata.deletion_timestamp,
+        fg.metadata.deletion_timestamp
+    );
+    assert_eq!(
+        or.metadata.generation, fg.metadata.generation,
+        "no second bump"
+    );
+    assert!(rv(&or) > rv(&fg), "the policy change is written");
+    let out = s
+        .delete(&cms(), Some("ns"), "a", &policy(Background))
+        .await
+        .unwrap();
+    assert!(
+        matches!(out, DeleteOutcome::Deleted(_)),
+        "background drops the GC finalizer and deletes, got {out:?}"
+    );
+    // Other finalizers stay and keep the object; Background adds nothing.
+    let rows = [
+        ("b", Background, vec!["example.com/x"]),
+        ("c", Orphan, vec!["example.com/x", "orphan"]),
+    ];
+    for (name, p, want) in rows {
+        let mut o = cm("ns", name);
+        o.metadata.finalizers = vec!["example.com/x".into()];
+        s.create(&cms(), o).await.unwrap();
+        let out = s
+            .delete(&cms(), Some("ns"), name, &policy(p))
+            .await
+            .unwrap();
+        assert_eq!(out.into_inner().metadata.finalizers, want, "{p}");
+    }
+    // A kind whose default is Orphan (core/v1 ReplicationController).
+    let mut rcs = cms();
+    rcs.gvk = kybern_core::GroupVersionKind::from_static("", "v1", "ReplicationController");
+    rcs.plural = "replicationcontrollers".into();
+    let mut rc = DynamicObject::new("rc", &rcs);
+    rc.metadata.namespace = Some("ns".into());
+    s.create(&rcs, rc).await.unwrap();
+    let out = s
+        .delete(&rcs, Some("ns"), "rc", &DeleteOptions::default())
+        .await
+        .unwrap();
+    let DeleteOutcome::Finalizing(rc) = out else {
+        panic!("ReplicationController orphans by default, got {out:?}");
+    };
+    assert_eq!(rc.metadata.finalizers, vec!["orphan".to_owned()]);
+}
+
+pub async fn namespace_deletion(f: &Factory) {
+    let s = store(f);
+    let nss = Namespace::api_resource(&());
+    let mut ns = DynamicObject::new("team", &nss);
+    ns.data
+        .insert("spec".into(), json!({"finalizers": ["kubernetes"]}));
+    ns.data.insert("status".into(), json!({"phase": "Active"}));
+    s.create(&nss, ns).await.unwrap();
+    let out = s
+        .delete(&nss, None, "team", &DeleteOptions::default())
+        .await
+        .unwrap();
+    let DeleteOutcome::Finalizing(marked) = out else {
+        panic!("a namespace is kept on its first delete, got {out:?}");
+    };
+    assert!(marked.metadata.deletion_timestamp.is_some());
+    assert!(marked.metadata.finalizers.is_empty());
+    assert_eq!(marked.data["status"]["phase"], json!("Terminating"));
+    let again = s
+        .delete(&nss, None, "team", &DeleteOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        rv(&again.into_inner()),
+        rv(&marked),
+        "spec.finalizers left: deleting again does nothing"
+    );
+    let mut status = (*marked).clone();
+    status.data.insert(
+        "status".into(),
+        json!({"phase": "Terminating", "conditions": []}),
+    );
+    s.update(&nss, status, WriteScope::Status).await.unwrap();
+    assert!(
+        s.get(&nss, None, "team").await.is_ok(),
+        "a status update keeps it"
+    );
+    let mut done = (*s.get(&nss, None, "team").await.unwrap()).clone();
+    done.data.insert("spec".into(), json!({"finalizers": []}));
+    s.update(&nss, done, WriteScope::Main).await.unwrap();
+    assert!(
+        s.get(&nss, None, "team").await.unwrap_err().is_not_found(),
+        "emptying spec.finalizers of a terminating namespace deletes it"
+    );
+    // Without spec.finalizers: the first delete still only marks, the second deletes.
+    s.create(&nss, DynamicObject::new("bare", &nss))
+        .await
+        .unwrap();
+    let first = s
+        .delete(&nss, None, "bare", &DeleteOptions::default())
+        .await
+        .unwrap();
+    assert!(matches!(first, DeleteOutcome::Finalizing(_)), "{first:?}");
+    let second = s
+        .delete(&nss, None, "bare", &DeleteOptions::default())
+        .await
+        .unwrap();
+    assert!(matches!(second, DeleteOutcome::Deleted(_)), "{second:?}");
+    // An explicit policy puts its finalizer on the namespace.
+    s.create(&nss, DynamicObject::new("fg", &nss))
+        .await
+        .unwrap();
+    let out = s
+        .delete(&nss, None, "fg", &policy(PropagationPolicy::Foreground))
+        .await
+        .unwrap();
+    assert_eq!(
+        out.into_inner().metadata.finalizers,
+        vec!["foregroundDeletion".to_owned()]
     );
 }
 
@@ -1616,6 +1781,7 @@ macro_rules! store_conformance_tests {
                 update_preconditions, generation_tracks_spec, status_subresource_isolation,
                 immutable_metadata, noop_update_keeps_revision, patch_kinds,
                 delete_preconditions, finalizers_and_graceful_deletion,
+                delete_propagation_policies, namespace_deletion,
                 list_namespaces_and_order, pagination_is_consistent, list_at_revision,
                 compaction_expires_old_revisions, watch_initial_state_and_order,
                 watch_resumes_from_any_retained_revision, slow_watcher_is_expired,

@@ -51,6 +51,7 @@ pub mod metrics;
 pub mod names;
 pub mod patch;
 pub mod plan;
+pub mod propagation;
 pub mod rules;
 pub mod selection;
 
@@ -61,6 +62,7 @@ pub use etcd::{EtcdStore, EtcdStoreConfig};
 pub use memory::{MemoryStore, MemoryStoreConfig};
 pub use metrics::StoreMetrics;
 pub use patch::Patch;
+pub use propagation::PropagationPolicy;
 
 /// How a list read chooses its revision (`resourceVersionMatch`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -192,6 +194,15 @@ pub struct PatchOptions {
 pub struct DeleteOptions {
     /// uid / resourceVersion the object must have (Conflict otherwise).
     pub preconditions: Option<Preconditions>,
+    /// How dependents are treated; `None` is the kind's default
+    /// ([`propagation::default_policy`]: Background for most kinds). Recorded on the object as
+    /// the `orphan` / `foregroundDeletion` finalizer for the garbage collector.
+    pub propagation_policy: Option<PropagationPolicy>,
+    /// Upstream's `gracePeriodSeconds`. Accepted and ignored: the store treats every kind as
+    /// upstream treats kinds without graceful deletion (the object goes at once, or waits for
+    /// its finalizers with `deletionGracePeriodSeconds: 0`); a pod's graceful termination
+    /// belongs to the node agent.
+    pub grace_period_seconds: Option<i64>,
 }
 
 /// What a delete did.

@@ -119,19 +119,21 @@ pub fn delete(
     now: Time,
 ) -> Result<Planned, StoreError> {
     rules::check_preconditions(resource, &current, options.preconditions.as_ref())?;
-    Ok(match rules::prepare_delete(&current, now) {
-        DeletePlan::AlreadyDeleting => Planned::Unchanged(current),
-        DeletePlan::Delete => Planned::Write(Box::new(Change {
-            kind: ChangeKind::Deleted,
-            object: DynamicObject::clone(&current),
-            prev: Some(current),
-        })),
-        DeletePlan::MarkDeleting(next) => Planned::Write(Box::new(Change {
-            kind: ChangeKind::Modified,
-            object: *next,
-            prev: Some(current),
-        })),
-    })
+    Ok(
+        match rules::prepare_delete(resource, &current, options, now) {
+            DeletePlan::AlreadyDeleting => Planned::Unchanged(current),
+            DeletePlan::Delete => Planned::Write(Box::new(Change {
+                kind: ChangeKind::Deleted,
+                object: DynamicObject::clone(&current),
+                prev: Some(current),
+            })),
+            DeletePlan::MarkDeleting(next) => Planned::Write(Box::new(Change {
+                kind: ChangeKind::Modified,
+                object: *next,
+                prev: Some(current),
+            })),
+        },
+    )
 }
 
 /// The namespace an object of `resource` is stored under (`None` for cluster-scoped kinds).

@@ -14,7 +14,10 @@ use kybern_core::validation::{ErrorList, FieldError, FieldPath};
 use kybern_core::{ApiResource, DynamicObject, Time, TypeMeta};
 use serde_json::Value;
 
-use super::{CONFLICT_MODIFIED, Patch, PatchOptions, Store, StoreError, WriteScope, names};
+use super::{
+    CONFLICT_MODIFIED, DeleteOptions, Patch, PatchOptions, Store, StoreError, WriteScope, names,
+    propagation,
+};
 
 /// How many times [`patch_with_retries`] re-reads after a conflict before giving up.
 pub const PATCH_RETRIES: usize = 16;
@@ -185,7 +188,8 @@ pub fn check_preconditions(
 ///   `uid` or a new `deletionTimestamp` is Invalid (`field is immutable`).
 /// - `generation` is the stored one, plus one when anything outside metadata and status changed.
 /// - While deleting, no finalizer may be added (Invalid, upstream's Forbidden cause); once the
-///   last one is removed, the plan is [`UpdatePlan::Delete`].
+///   last one is removed (for a namespace: and `spec.finalizers` is empty), the plan is
+///   [`UpdatePlan::Delete`] — also for an update that changes nothing else.
 /// - An update that leaves the object as stored is [`UpdatePlan::NoOp`].
 ///
 /// # Errors
@@ -297,11 +301,17 @@ pub fn prepare_update(
     if scope != WriteScope::Status && spec_changed(old, &new) {
         new.metadata.generation = Some(old.metadata.generation.unwrap_or(0) + 1);
     }
+    // Upstream's `ShouldDeleteDuringUpdate` runs before the no-op check: an update of an
+    // object being deleted whose finalizers are all gone deletes it, even when it changes
+    // nothing (a namespace also needs its `spec.finalizers` empty).
+    if new.metadata.deletion_timestamp.is_some()
+        && new.metadata.finalizers.is_empty()
+        && !(is_namespace(resource) && has_spec_finalizers(&new))
+    {
+        return Ok(UpdatePlan::Delete(new));
+    }
     if new == *old {
         return Ok(UpdatePlan::NoOp);
-    }
-    if new.metadata.deletion_timestamp.is_some() && new.metadata.finalizers.is_empty() {
-        return Ok(UpdatePlan::Delete(new));
     }
     Ok(UpdatePlan::Write(new))
 }
@@ -309,32 +319,94 @@ pub fn prepare_update(
 /// What a delete amounts to once the rules are applied.
 #[derive(Debug)]
 pub enum DeletePlan {
-    /// No finalizers: remove the object now.
+    /// No finalizers (after the propagation policy's): remove the object now.
     Delete,
-    /// Finalizers present: write this object (with `deletionTimestamp`,
-    /// `deletionGracePeriodSeconds: 0`, generation + 1) and keep it.
+    /// Write this object and keep it: marked for deletion (`deletionTimestamp`,
+    /// `deletionGracePeriodSeconds: 0`, generation + 1) with its finalizers, or, when it was
+    /// already being deleted, with the finalizers a new propagation policy asked for.
     MarkDeleting(Box<DynamicObject>),
-    /// Already being deleted and waiting for finalizers: nothing to write.
+    /// Already being deleted and nothing to change: nothing to write.
     AlreadyDeleting,
 }
 
-/// Applies the deletion rules (after [`check_preconditions`]).
+/// Whether `resource` is core/v1 `namespaces`, whose deletion has its own rules.
+pub fn is_namespace(resource: &ApiResource) -> bool {
+    resource.gvk.group.is_empty() && resource.plural == "namespaces"
+}
+
+/// Whether a namespace still has `spec.finalizers` (its content is not cleaned up yet).
+fn has_spec_finalizers(obj: &DynamicObject) -> bool {
+    obj.data
+        .get("spec")
+        .and_then(|s| s.get("finalizers"))
+        .and_then(Value::as_array)
+        .is_some_and(|a| !a.is_empty())
+}
+
+/// Applies the deletion rules (after [`check_preconditions`]), upstream's registry
+/// `Store.Delete` with `deletionFinalizersForGarbageCollection`:
+///
+/// - The propagation policy ([`DeleteOptions::propagation_policy`], or the kind's default)
+///   puts the `orphan` or `foregroundDeletion` finalizer on the object, or takes it off
+///   ([`propagation::gc_finalizers`]).
+/// - No finalizers left: [`DeletePlan::Delete`]. Otherwise the object is marked deleting. An
+///   object already being deleted only changes when the policy changes its GC finalizers.
+/// - Namespaces (upstream's namespace registry): the first delete always keeps the namespace,
+///   setting `deletionTimestamp` and `status.phase: Terminating` (GC finalizers only from an
+///   explicit policy); later deletes do nothing while `spec.finalizers` is non-empty, then
+///   follow the rules above.
 ///
 /// Every kind is deleted with a zero grace period here: graceful pod termination belongs to the
 /// node agent and the API layer, not to the store.
-pub fn prepare_delete(current: &DynamicObject, now: Time) -> DeletePlan {
-    if current.metadata.finalizers.is_empty() {
+pub fn prepare_delete(
+    resource: &ApiResource,
+    current: &DynamicObject,
+    options: &DeleteOptions,
+    now: Time,
+) -> DeletePlan {
+    let policy = options.propagation_policy;
+    let deleting = current.metadata.deletion_timestamp.is_some();
+    if is_namespace(resource) {
+        if !deleting {
+            let mut next = current.clone();
+            next.metadata.deletion_timestamp = Some(now);
+            let (_, finalizers) =
+                propagation::namespace_gc_finalizers(&current.metadata.finalizers, policy);
+            next.metadata.finalizers = finalizers;
+            match next.data.get_mut("status").and_then(Value::as_object_mut) {
+                Some(status) => {
+                    status.insert("phase".to_owned(), Value::from("Terminating"));
+                }
+                None => {
+                    next.data.insert(
+                        "status".to_owned(),
+                        serde_json::json!({ "phase": "Terminating" }),
+                    );
+                }
+            }
+            return DeletePlan::MarkDeleting(Box::new(next));
+        }
+        if has_spec_finalizers(current) {
+            return DeletePlan::AlreadyDeleting;
+        }
+    }
+    let (changed, finalizers) =
+        propagation::gc_finalizers(resource, &current.metadata.finalizers, policy);
+    if finalizers.is_empty() {
         return DeletePlan::Delete;
     }
-    if current.metadata.deletion_timestamp.is_some() {
+    if deleting && !changed {
         return DeletePlan::AlreadyDeleting;
     }
     let mut next = current.clone();
     let m = &mut next.metadata;
-    if m.generation.unwrap_or(0) > 0 {
-        m.generation = Some(m.generation.unwrap_or(0) + 1);
+    m.finalizers = finalizers;
+    if !deleting {
+        if m.generation.unwrap_or(0) > 0 {
+            m.generation = Some(m.generation.unwrap_or(0) + 1);
+        }
+        m.deletion_timestamp = Some(now);
     }
-    m.deletion_timestamp = Some(now);
     m.deletion_grace_period_seconds = Some(0);
     DeletePlan::MarkDeleting(Box::new(next))
 }

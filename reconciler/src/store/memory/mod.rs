@@ -505,27 +505,28 @@ impl MemoryStore {
             .ok_or_else(|| StoreError::not_found(resource, name))?;
         rules::check_preconditions(resource, &current, options.preconditions.as_ref())?;
         let revision = st.revision + 1;
-        let (outcome, event, object) = match rules::prepare_delete(&current, rules::now()) {
-            DeletePlan::AlreadyDeleting => return Ok(DeleteOutcome::Finalizing(current)),
-            DeletePlan::Delete => {
-                let last = Arc::new(rules::deleted_state(&current, revision));
-                (
-                    DeleteOutcome::Deleted(last.clone()),
-                    EventKind::Deleted,
-                    last,
-                )
-            }
-            DeletePlan::MarkDeleting(next) => {
-                let mut next = *next;
-                next.metadata.resource_version = Some(revision.to_string());
-                let next = Arc::new(next);
-                (
-                    DeleteOutcome::Finalizing(next.clone()),
-                    EventKind::Modified,
-                    next,
-                )
-            }
-        };
+        let (outcome, event, object) =
+            match rules::prepare_delete(resource, &current, options, rules::now()) {
+                DeletePlan::AlreadyDeleting => return Ok(DeleteOutcome::Finalizing(current)),
+                DeletePlan::Delete => {
+                    let last = Arc::new(rules::deleted_state(&current, revision));
+                    (
+                        DeleteOutcome::Deleted(last.clone()),
+                        EventKind::Deleted,
+                        last,
+                    )
+                }
+                DeletePlan::MarkDeleting(next) => {
+                    let mut next = *next;
+                    next.metadata.resource_version = Some(revision.to_string());
+                    let next = Arc::new(next);
+                    (
+                        DeleteOutcome::Finalizing(next.clone()),
+                        EventKind::Modified,
+                        next,
+                    )
+                }
+            };
         let event = Event {
             revision,
             kind: event,
