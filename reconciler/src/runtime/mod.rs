@@ -9,7 +9,8 @@
 //! - [`queue::WorkQueue`] is client-go's rate-limited work queue.
 //! - [`finalizer::finalizer`] runs cleanup before deletion.
 //! - [`leader::LeaderElector`] elects one active replica through a `Lease`.
-//! - [`events::Recorder`] publishes `core/v1` Events with aggregation of repeats.
+//! - [`events::Recorder`] publishes `core/v1` Events with client-go's aggregation (repeats and
+//!   similar events).
 //! - [`metrics::MetricsRegistry`] renders controller-runtime's metrics in Prometheus format.
 //! - [`harness`] (feature `testing`) is an in-process control plane on virtual time for
 //!   operator authors' tests.
