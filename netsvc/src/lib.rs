@@ -13,8 +13,9 @@
 //! - [`dns`] publishes the records CoreDNS's kubernetes plugin would (Services, and pods in
 //!   `insecure`/`verified` mode) and serves them over UDP.
 //! - [`ingress`] matches Ingress rules to a Service backend.
-//! - [`proxy`] is a real userspace TCP/UDP proxy (tokio) in front of the resolver; on Linux
-//!   TCP bytes move zero-copy with `splice(2)`.
+//! - [`proxy`] is a real userspace TCP/UDP proxy (tokio) in front of the resolver; TCP bytes
+//!   are copied through userspace buffers by default, or zero-copy with `splice(2)` on Linux
+//!   when chosen in [`proxy::ProxyOptions`].
 //!
 //! The EndpointSlice controller runs on the runtime's `Controller<Service>`
 //! ([`endpointslice::runtime::run`]); a single pod's change goes through the incremental
