@@ -339,6 +339,20 @@ impl Scheduler {
         )
     }
 
+    /// A task feeding every event of `stream` to `handle`, until the stream ends.
+    fn follow<K: Send + Sync + 'static>(
+        &self,
+        mut stream: futures::stream::BoxStream<'static, PodEvent<K>>,
+        handle: fn(&Scheduler, PodEvent<K>),
+    ) -> tokio::task::JoinHandle<()> {
+        let s = self.clone();
+        tokio::spawn(async move {
+            while let Some(ev) = stream.next().await {
+                handle(&s, ev);
+            }
+        })
+    }
+
     /// Lists the cluster, fills the cache and queue, then starts the intake and the loop.
     ///
     /// # Errors
@@ -360,35 +374,12 @@ impl Scheduler {
         for p in pods {
             self.on_pod(PodEvent::Added(p));
         }
-        let mut tasks = Vec::new();
-        let s = self.clone();
-        tasks.push(tokio::spawn(async move {
-            let mut st = node_stream;
-            while let Some(ev) = st.next().await {
-                s.on_node(ev);
-            }
-        }));
-        let s = self.clone();
-        tasks.push(tokio::spawn(async move {
-            let mut st = pdb_stream;
-            while let Some(ev) = st.next().await {
-                s.on_pdb(ev);
-            }
-        }));
-        let s = self.clone();
-        tasks.push(tokio::spawn(async move {
-            let mut st = ns_stream;
-            while let Some(ev) = st.next().await {
-                s.on_namespace(ev);
-            }
-        }));
-        let s = self.clone();
-        tasks.push(tokio::spawn(async move {
-            let mut st = pod_stream;
-            while let Some(ev) = st.next().await {
-                s.on_pod(ev);
-            }
-        }));
+        let mut tasks = vec![
+            self.follow(node_stream, Scheduler::on_node),
+            self.follow(pdb_stream, Scheduler::on_pdb),
+            self.follow(ns_stream, Scheduler::on_namespace),
+            self.follow(pod_stream, Scheduler::on_pod),
+        ];
         if self.inner.config.assumed_ttl.is_some() {
             let s = self.clone();
             tasks.push(tokio::spawn(async move {

@@ -112,6 +112,9 @@ struct Memory {
     /// Stored Events: correlation → (namespace, name).
     seen: HashMap<Correlation, (String, String)>,
     aggregates: HashMap<Similar, AggregateRecord>,
+    /// The nanoseconds last used in an Event name: names stay unique when two Events about
+    /// one object are created at the same instant (virtual time stands still in tests).
+    last_nanos: i128,
 }
 
 impl Memory {
@@ -151,9 +154,6 @@ pub struct Recorder {
     instance: String,
     clock: SharedClock,
     memory: Arc<Mutex<Memory>>,
-    /// The nanoseconds last used in an Event name: names stay unique when two Events about
-    /// one object are created at the same instant (virtual time stands still in tests).
-    last_nanos: Arc<Mutex<i128>>,
 }
 
 impl Recorder {
@@ -165,7 +165,6 @@ impl Recorder {
             instance: instance.to_owned(),
             clock: default_clock(),
             memory: Arc::default(),
-            last_nanos: Arc::default(),
         }
     }
 
@@ -246,12 +245,9 @@ impl Recorder {
             }
         }
         let nanos = {
-            let mut last = self
-                .last_nanos
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            *last = self.clock.wall().as_nanosecond().max(*last + 1);
-            *last
+            let mut memory = self.memory();
+            memory.last_nanos = self.clock.wall().as_nanosecond().max(memory.last_nanos + 1);
+            memory.last_nanos
         };
         let mut event = Event {
             involved_object: object.clone(),

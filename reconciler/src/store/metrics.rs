@@ -162,6 +162,21 @@ impl Default for Metrics {
 }
 
 impl Metrics {
+    /// Records the outcome of one call of `op` that started at `start` (a failure also as a
+    /// debug event) and hands the outcome back.
+    pub(crate) fn finish<T>(
+        &self,
+        op: Operation,
+        start: Instant,
+        r: Result<T, super::StoreError>,
+    ) -> Result<T, super::StoreError> {
+        self.record(op, start, r.is_ok());
+        if let Err(e) = &r {
+            tracing::debug!(error = %e, "{} failed", op.name());
+        }
+        r
+    }
+
     /// Records one finished call of `op` that started at `start`.
     pub fn record(&self, op: Operation, start: Instant, ok: bool) {
         let i = op.index();

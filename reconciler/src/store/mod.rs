@@ -52,6 +52,7 @@ pub mod names;
 pub mod patch;
 pub mod plan;
 pub mod propagation;
+mod read;
 pub mod rules;
 pub mod selection;
 

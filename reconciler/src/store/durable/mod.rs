@@ -226,11 +226,7 @@ impl DurableStore {
     ) -> Result<T, StoreError> {
         let start = Instant::now();
         let r = self.submit_inner(make).await;
-        self.inner
-            .index
-            .metrics_recorder()
-            .record(op, start, r.is_ok());
-        r
+        self.inner.index.metrics_recorder().finish(op, start, r)
     }
 
     async fn submit_inner<T>(
@@ -613,8 +609,7 @@ impl Store for DurableStore {
         self.inner
             .index
             .metrics_recorder()
-            .record(Operation::Patch, start, r.is_ok());
-        r
+            .finish(Operation::Patch, start, r)
     }
 
     async fn delete(

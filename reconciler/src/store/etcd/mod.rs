@@ -60,11 +60,10 @@ use self::keys::prefix_end;
 use super::continue_token::ContinueToken;
 use super::metrics::{Metrics, Operation};
 use super::plan::{self, ChangeKind, Planned};
-use super::selection::Selection;
+use super::read::{LIST_TOO_OLD, ListRead, ReadAt};
 use super::{
     CONTINUE_EXPIRED, DeleteOptions, DeleteOutcome, ListOptions, ObjectPage, Patch, PatchOptions,
-    ResourceVersionMatch, Store, StoreError, StoreMetrics, WatchOptions, WatchStream, WriteScope,
-    names, rules,
+    Store, StoreError, StoreMetrics, WatchOptions, WatchStream, WriteScope, names, rules,
 };
 
 /// Most keys whose last known state (object and `mod_revision`) an `EtcdStore` handle keeps
@@ -201,14 +200,6 @@ fn encode(obj: &mut DynamicObject) -> Result<Vec<u8>, StoreError> {
     r
 }
 
-fn parse_revision(rv: &str, what: &str) -> Result<u64, StoreError> {
-    rv.parse::<u64>().map_err(|_| {
-        StoreError::bad_request(format!(
-            "{what}: invalid resourceVersion {rv:?}: expected a decimal revision"
-        ))
-    })
-}
-
 impl EtcdStore {
     /// A store on the etcd at `config.endpoints` (connected on first use).
     pub fn new(config: EtcdStoreConfig) -> Self {
@@ -261,19 +252,6 @@ impl EtcdStore {
         keys::Keys {
             prefix: &self.inner.config.prefix,
         }
-    }
-
-    fn finish<T>(
-        &self,
-        op: Operation,
-        start: Instant,
-        r: Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
-        self.inner.metrics.record(op, start, r.is_ok());
-        if let Err(e) = &r {
-            tracing::debug!(error = %e, "{} failed", op.name());
-        }
-        r
     }
 
     fn known(&self) -> MutexGuard<'_, HashMap<String, (Arc<DynamicObject>, i64)>> {
@@ -522,58 +500,19 @@ impl EtcdStore {
         resource: &ApiResource,
         options: &ListOptions,
     ) -> Result<ObjectPage, StoreError> {
-        let selection = Selection::parse(
-            resource,
-            options.namespace.as_deref(),
-            options.label_selector.as_deref(),
-            options.field_selector.as_deref(),
-        )?;
-        let rv = options
-            .resource_version
-            .as_deref()
-            .filter(|s| !s.is_empty());
-        let token = options
-            .continue_token
-            .as_deref()
-            .filter(|s| !s.is_empty())
-            .map(|t| ContinueToken::decode(t, resource.is_namespaced()))
-            .transpose()?;
-        if token.is_some() {
-            if options.resource_version_match.is_some() {
-                return Err(StoreError::bad_request(
-                    "resourceVersionMatch is forbidden when continue is provided",
-                ));
-            }
-            if rv.is_some_and(|r| r != "0") {
-                return Err(StoreError::bad_request(
-                    "specifying resource version is not allowed when using continue",
-                ));
-            }
-        }
+        let ListRead {
+            selection,
+            at,
+            limit,
+        } = ListRead::parse(resource, options)?;
         // The store revision to read at (None = latest), what a compacted revision means,
         // and a not-older-than bound to check.
-        let (at, expired_message, not_older_than) =
-            match (&token, rv, options.resource_version_match) {
-                (Some(t), _, _) => (Some(t.revision), CONTINUE_EXPIRED, None),
-                (None, None, Some(_)) => {
-                    return Err(StoreError::bad_request(
-                        "resourceVersionMatch is forbidden unless resourceVersion is provided",
-                    ));
-                }
-                (None, None, None) => (None, "", None),
-                (None, Some("0"), Some(ResourceVersionMatch::Exact)) => {
-                    return Err(StoreError::bad_request(
-                        "resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\"",
-                    ));
-                }
-                (None, Some("0"), _) => (None, "", None),
-                (None, Some(r), Some(ResourceVersionMatch::Exact)) => (
-                    Some(parse_revision(r, "list")?),
-                    "The resourceVersion for the provided list is too old.",
-                    None,
-                ),
-                (None, Some(r), _) => (None, "", Some(parse_revision(r, "list")?)),
-            };
+        let (at, expired_message, not_older_than, token) = match at {
+            ReadAt::Latest => (None, "", None, None),
+            ReadAt::NotOlderThan(r) => (None, "", Some(r), None),
+            ReadAt::Exact(r) => (Some(r), LIST_TOO_OLD, None, None),
+            ReadAt::Continue(t) => (Some(t.revision), CONTINUE_EXPIRED, None, Some(t)),
+        };
         let keys = self.keys();
         let range_prefix = keys.range(resource, selection.namespace());
         let end = prefix_end(&range_prefix);
@@ -585,7 +524,6 @@ impl EtcdStore {
             }
             None => range_prefix.clone(),
         };
-        let limit = options.limit.filter(|l| *l > 0).map(|l| l as usize);
         let mut pinned = at.map_or(0, to_etcd);
         let mut items = Vec::new();
         let mut has_more = false;
@@ -711,7 +649,7 @@ impl Store for EtcdStore {
     ) -> Result<Arc<DynamicObject>, StoreError> {
         let start = Instant::now();
         let r = self.create_inner(resource, object).await;
-        self.finish(Operation::Create, start, r)
+        self.inner.metrics.finish(Operation::Create, start, r)
     }
 
     async fn get(
@@ -727,7 +665,7 @@ impl Store for EtcdStore {
             Ok(None) => Err(StoreError::not_found(resource, name)),
             Err(e) => Err(e),
         };
-        self.finish(Operation::Get, start, r)
+        self.inner.metrics.finish(Operation::Get, start, r)
     }
 
     async fn list(
@@ -737,7 +675,7 @@ impl Store for EtcdStore {
     ) -> Result<ObjectPage, StoreError> {
         let start = Instant::now();
         let r = self.list_inner(resource, options).await;
-        self.finish(Operation::List, start, r)
+        self.inner.metrics.finish(Operation::List, start, r)
     }
 
     async fn update(
@@ -752,7 +690,7 @@ impl Store for EtcdStore {
             _ => Operation::Update,
         };
         let r = self.update_inner(resource, object, scope).await;
-        self.finish(op, start, r)
+        self.inner.metrics.finish(op, start, r)
     }
 
     async fn patch(
@@ -765,7 +703,7 @@ impl Store for EtcdStore {
     ) -> Result<Arc<DynamicObject>, StoreError> {
         let start = Instant::now();
         let r = rules::patch_with_retries(self, resource, namespace, name, patch, options).await;
-        self.finish(Operation::Patch, start, r)
+        self.inner.metrics.finish(Operation::Patch, start, r)
     }
 
     async fn delete(
@@ -777,7 +715,7 @@ impl Store for EtcdStore {
     ) -> Result<DeleteOutcome<Arc<DynamicObject>>, StoreError> {
         let start = Instant::now();
         let r = self.delete_inner(resource, namespace, name, options).await;
-        self.finish(Operation::Delete, start, r)
+        self.inner.metrics.finish(Operation::Delete, start, r)
     }
 
     async fn watch(
@@ -787,7 +725,7 @@ impl Store for EtcdStore {
     ) -> Result<WatchStream, StoreError> {
         let start = Instant::now();
         let r = self.watch_inner(resource, options).await;
-        self.finish(Operation::Watch, start, r)
+        self.inner.metrics.finish(Operation::Watch, start, r)
     }
 
     async fn current_revision(&self) -> Result<u64, StoreError> {
@@ -797,7 +735,7 @@ impl Store for EtcdStore {
     async fn compact(&self, revision: u64) -> Result<u64, StoreError> {
         let start = Instant::now();
         let r = self.compact_inner(revision).await;
-        self.finish(Operation::Compact, start, r)
+        self.inner.metrics.finish(Operation::Compact, start, r)
     }
 
     fn metrics(&self) -> StoreMetrics {

@@ -9,12 +9,9 @@ use futures::StreamExt as _;
 use kybern_core::{ApiResource, DynamicObject};
 use tokio::sync::mpsc;
 
-use super::{
-    EtcdFailure, EtcdStore, classify, decode, header_revision, other, parse_revision, to_etcd,
-    to_store,
-};
+use super::{EtcdFailure, EtcdStore, classify, decode, header_revision, other, to_etcd, to_store};
 use crate::store::plan::{self, ChangeKind, Committed};
-use crate::store::selection::Selection;
+use crate::store::read::WatchRead;
 use crate::store::{Bookmark, StoreError, WatchEvent, WatchOptions, WatchStream};
 
 type Item = Result<WatchEvent<Arc<DynamicObject>>, StoreError>;
@@ -34,18 +31,7 @@ impl EtcdStore {
         resource: &ApiResource,
         options: &WatchOptions,
     ) -> Result<WatchStream, StoreError> {
-        let selection = Selection::parse(
-            resource,
-            options.namespace.as_deref(),
-            options.label_selector.as_deref(),
-            options.field_selector.as_deref(),
-        )?;
-        let from = options
-            .resource_version
-            .as_deref()
-            .filter(|s| !s.is_empty() && *s != "0")
-            .map(|r| parse_revision(r, "watch"))
-            .transpose()?;
+        let WatchRead { selection, from } = WatchRead::parse(resource, options)?;
         let keys = self.keys();
         let prefix = keys.range(resource, selection.namespace());
         let end = super::prefix_end(&prefix);

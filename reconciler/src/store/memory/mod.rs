@@ -35,11 +35,11 @@ use self::history::{Chunk, Event, EventKind, History, Probe};
 use self::watch::Watcher;
 use super::continue_token::ContinueToken;
 use super::metrics::{Metrics, Operation};
+use super::read::{LIST_TOO_OLD, ListRead, ReadAt, WatchRead};
 use super::rules::{self, DeletePlan, UpdatePlan};
-use super::selection::Selection;
 use super::{
-    CONTINUE_EXPIRED, DeleteOptions, DeleteOutcome, ListOptions, ObjectPage, ResourceVersionMatch,
-    Store, StoreError, StoreMetrics, WatchEvent, WatchOptions, WatchStream, WriteScope,
+    CONTINUE_EXPIRED, DeleteOptions, DeleteOutcome, ListOptions, ObjectPage, Store, StoreError,
+    StoreMetrics, WatchEvent, WatchOptions, WatchStream, WriteScope,
 };
 
 /// How many times `create` draws a new `generateName` suffix after a name clash.
@@ -349,14 +349,6 @@ fn push_version(versions: &mut Versions, event: &Event, floor: u64) {
     }
 }
 
-fn parse_revision(rv: &str, what: &str) -> Result<u64, StoreError> {
-    rv.parse::<u64>().map_err(|_| {
-        StoreError::bad_request(format!(
-            "{what}: invalid resourceVersion {rv:?}: expected a decimal revision"
-        ))
-    })
-}
-
 impl MemoryStore {
     /// An empty store with the default configuration.
     pub fn new() -> Self {
@@ -376,19 +368,6 @@ impl MemoryStore {
     /// The configuration.
     pub fn config(&self) -> &MemoryStoreConfig {
         &self.inner.config
-    }
-
-    fn finish<T>(
-        &self,
-        op: Operation,
-        start: Instant,
-        r: Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
-        self.inner.metrics.record(op, start, r.is_ok());
-        if let Err(e) = &r {
-            tracing::debug!(error = %e, "{} failed", op.name());
-        }
-        r
     }
 
     fn create_sync(
@@ -545,93 +524,42 @@ impl MemoryStore {
         resource: &ApiResource,
         options: &ListOptions,
     ) -> Result<ObjectPage, StoreError> {
-        let selection = Selection::parse(
-            resource,
-            options.namespace.as_deref(),
-            options.label_selector.as_deref(),
-            options.field_selector.as_deref(),
-        )?;
-        let rv = options
-            .resource_version
-            .as_deref()
-            .filter(|s| !s.is_empty());
-        let token = options
-            .continue_token
-            .as_deref()
-            .filter(|s| !s.is_empty())
-            .map(|t| ContinueToken::decode(t, resource.is_namespaced()))
-            .transpose()?;
-        if token.is_some() {
-            if options.resource_version_match.is_some() {
-                return Err(StoreError::bad_request(
-                    "resourceVersionMatch is forbidden when continue is provided",
-                ));
-            }
-            if rv.is_some_and(|r| r != "0") {
-                return Err(StoreError::bad_request(
-                    "specifying resource version is not allowed when using continue",
-                ));
-            }
-        }
+        let ListRead {
+            selection,
+            at,
+            limit,
+        } = ListRead::parse(resource, options)?;
         let st = self.inner.read();
         let kind = st.kinds.get(resource);
         let floor = st.floor(kind);
-        // The revision to read at, and whether it is the latest (no version search needed).
-        let revision = match (&token, rv, options.resource_version_match) {
-            (Some(t), _, _) => {
-                if t.revision < floor {
-                    return Err(StoreError::Expired {
-                        message: CONTINUE_EXPIRED.to_owned(),
-                    });
-                }
-                if t.revision > st.revision {
-                    return Err(StoreError::TooLargeResourceVersion {
-                        requested: t.revision,
-                        current: st.revision,
-                    });
-                }
-                t.revision
+        let too_large = |requested: u64| StoreError::TooLargeResourceVersion {
+            requested,
+            current: st.revision,
+        };
+        // The revision to read at.
+        let (revision, token) = match at {
+            ReadAt::Latest => (st.revision, None),
+            ReadAt::NotOlderThan(want) if want > st.revision => return Err(too_large(want)),
+            ReadAt::NotOlderThan(_) => (st.revision, None),
+            ReadAt::Exact(want) | ReadAt::Continue(ContinueToken { revision: want, .. })
+                if want > st.revision =>
+            {
+                return Err(too_large(want));
             }
-            (None, None, Some(_)) => {
-                return Err(StoreError::bad_request(
-                    "resourceVersionMatch is forbidden unless resourceVersion is provided",
-                ));
+            ReadAt::Exact(want) if want < floor => {
+                return Err(StoreError::Expired {
+                    message: LIST_TOO_OLD.to_owned(),
+                });
             }
-            (None, None, None) => st.revision,
-            (None, Some("0"), Some(ResourceVersionMatch::Exact)) => {
-                return Err(StoreError::bad_request(
-                    "resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\"",
-                ));
+            ReadAt::Exact(want) => (want, None),
+            ReadAt::Continue(t) if t.revision < floor => {
+                return Err(StoreError::Expired {
+                    message: CONTINUE_EXPIRED.to_owned(),
+                });
             }
-            (None, Some("0"), _) => st.revision,
-            (None, Some(r), Some(ResourceVersionMatch::Exact)) => {
-                let want = parse_revision(r, "list")?;
-                if want > st.revision {
-                    return Err(StoreError::TooLargeResourceVersion {
-                        requested: want,
-                        current: st.revision,
-                    });
-                }
-                if want < floor {
-                    return Err(StoreError::Expired {
-                        message: "The resourceVersion for the provided list is too old.".into(),
-                    });
-                }
-                want
-            }
-            (None, Some(r), _) => {
-                let want = parse_revision(r, "list")?;
-                if want > st.revision {
-                    return Err(StoreError::TooLargeResourceVersion {
-                        requested: want,
-                        current: st.revision,
-                    });
-                }
-                st.revision
-            }
+            ReadAt::Continue(t) => (t.revision, Some(t)),
         };
         let latest = revision == st.revision;
-        let limit = options.limit.filter(|l| *l > 0).map(|l| l as usize);
         let mut page = ObjectPage {
             items: Vec::new(),
             resource_version: revision,
@@ -693,17 +621,10 @@ impl MemoryStore {
         resource: &ApiResource,
         options: &WatchOptions,
     ) -> Result<WatchStream, StoreError> {
-        let selection = Selection::parse(
-            resource,
-            options.namespace.as_deref(),
-            options.label_selector.as_deref(),
-            options.field_selector.as_deref(),
-        )?;
-        let rv = options
-            .resource_version
-            .as_deref()
-            .filter(|s| !s.is_empty() && *s != "0");
-        let start = rv.map(|r| parse_revision(r, "watch")).transpose()?;
+        let WatchRead {
+            selection,
+            from: start,
+        } = WatchRead::parse(resource, options)?;
         // Make sure the kind exists so the watcher has a history to follow.
         self.inner
             .write()
@@ -809,7 +730,7 @@ impl Store for MemoryStore {
             object.metadata.name.as_deref().unwrap_or("")
         );
         let r = span.in_scope(|| self.create_sync(resource, object));
-        self.finish(Operation::Create, start, r)
+        self.inner.metrics.finish(Operation::Create, start, r)
     }
 
     async fn get(
@@ -831,7 +752,7 @@ impl Store for MemoryStore {
                 .cloned()
                 .ok_or_else(|| StoreError::not_found(resource, name))
         };
-        self.finish(Operation::Get, start, r)
+        self.inner.metrics.finish(Operation::Get, start, r)
     }
 
     async fn list(
@@ -845,7 +766,7 @@ impl Store for MemoryStore {
         if let Ok(p) = &r {
             span.record("revision", p.resource_version);
         }
-        self.finish(Operation::List, start, r)
+        self.inner.metrics.finish(Operation::List, start, r)
     }
 
     async fn update(
@@ -866,7 +787,7 @@ impl Store for MemoryStore {
             object.metadata.name.as_deref().unwrap_or("")
         );
         let r = span.in_scope(|| self.update_sync(resource, object, scope));
-        self.finish(op, start, r)
+        self.inner.metrics.finish(op, start, r)
     }
 
     async fn patch(
@@ -882,7 +803,7 @@ impl Store for MemoryStore {
         let r = rules::patch_with_retries(self, resource, namespace, name, patch, options)
             .instrument(span)
             .await;
-        self.finish(Operation::Patch, start, r)
+        self.inner.metrics.finish(Operation::Patch, start, r)
     }
 
     async fn delete(
@@ -895,7 +816,7 @@ impl Store for MemoryStore {
         let start = Instant::now();
         let span = span!(Operation::Delete, resource, namespace, name);
         let r = span.in_scope(|| self.delete_sync(resource, namespace, name, options));
-        self.finish(Operation::Delete, start, r)
+        self.inner.metrics.finish(Operation::Delete, start, r)
     }
 
     async fn watch(
@@ -906,7 +827,7 @@ impl Store for MemoryStore {
         let start = Instant::now();
         let span = span!(Operation::Watch, resource, options.namespace.as_deref(), "");
         let r = span.in_scope(|| self.watch_sync(resource, options));
-        self.finish(Operation::Watch, start, r)
+        self.inner.metrics.finish(Operation::Watch, start, r)
     }
 
     async fn current_revision(&self) -> Result<u64, StoreError> {
@@ -917,7 +838,7 @@ impl Store for MemoryStore {
         let start = Instant::now();
         let span = tracing::debug_span!("store", op = "store.compact", revision);
         let r = Ok(span.in_scope(|| self.compact_sync(revision)));
-        self.finish(Operation::Compact, start, r)
+        self.inner.metrics.finish(Operation::Compact, start, r)
     }
 
     fn metrics(&self) -> StoreMetrics {
