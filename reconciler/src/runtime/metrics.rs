@@ -74,32 +74,49 @@ impl IntGauge {
 }
 
 /// A histogram of observations (seconds) with fixed upper bounds.
+///
+/// Recording a duration costs two uncontended atomic additions (its bucket and the sum in
+/// nanoseconds): the count is the sum of the buckets (the last one counts observations above
+/// every bound), so it needs no counter of its own.
 #[derive(Debug)]
 pub struct Histogram {
     bounds: Vec<f64>,
+    /// The bounds in nanoseconds, for durations.
+    bounds_nanos: Vec<u64>,
+    /// One per bound, then one for observations above the last bound (`+Inf` only).
     buckets: Vec<AtomicU64>,
-    count: AtomicU64,
+    /// Sum of [`Histogram::observe`] values (seconds, as `f64` bits).
     sum_bits: AtomicU64,
+    /// Sum of [`Histogram::observe_duration`] values, in nanoseconds.
+    sum_nanos: AtomicU64,
 }
 
 impl Histogram {
     fn new(bounds: &[f64]) -> Self {
         Histogram {
             bounds: bounds.to_vec(),
-            buckets: bounds.iter().map(|_| AtomicU64::new(0)).collect(),
-            count: AtomicU64::new(0),
+            // Saturating float-to-int conversion: negative bounds become 0, huge ones u64::MAX.
+            bounds_nanos: bounds.iter().map(|b| (b * 1e9).ceil() as u64).collect(),
+            buckets: (0..=bounds.len()).map(|_| AtomicU64::new(0)).collect(),
             sum_bits: AtomicU64::new(0f64.to_bits()),
+            sum_nanos: AtomicU64::new(0),
+        }
+    }
+
+    fn count_in(&self, i: usize) {
+        if let Some(b) = self.buckets.get(i) {
+            b.fetch_add(1, Ordering::Relaxed);
         }
     }
 
     /// Records one observation.
     pub fn observe(&self, v: f64) {
-        if let Some(i) = self.bounds.iter().position(|b| v <= *b)
-            && let Some(b) = self.buckets.get(i)
-        {
-            b.fetch_add(1, Ordering::Relaxed);
-        }
-        self.count.fetch_add(1, Ordering::Relaxed);
+        let i = self
+            .bounds
+            .iter()
+            .position(|b| v <= *b)
+            .unwrap_or(self.bounds.len());
+        self.count_in(i);
         let mut cur = self.sum_bits.load(Ordering::Relaxed);
         loop {
             let next = (f64::from_bits(cur) + v).to_bits();
@@ -115,19 +132,38 @@ impl Histogram {
         }
     }
 
-    /// Records a duration in seconds.
+    /// Records a duration in seconds (exactly, in nanoseconds; no floating point).
     pub fn observe_duration(&self, d: Duration) {
-        self.observe(d.as_secs_f64());
+        let nanos = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+        let i = self
+            .bounds_nanos
+            .iter()
+            .position(|b| nanos <= *b)
+            .unwrap_or(self.bounds_nanos.len());
+        self.count_in(i);
+        self.sum_nanos.fetch_add(nanos, Ordering::Relaxed);
     }
 
     /// How many observations.
     pub fn count(&self) -> u64 {
-        self.count.load(Ordering::Relaxed)
+        self.buckets.iter().map(|b| b.load(Ordering::Relaxed)).sum()
     }
 
     /// The sum of observations.
     pub fn sum(&self) -> f64 {
         f64::from_bits(self.sum_bits.load(Ordering::Relaxed))
+            + self.sum_nanos.load(Ordering::Relaxed) as f64 / 1e9
+    }
+
+    /// Cumulative counts per bound (`le` buckets, without `+Inf`).
+    fn cumulative(&self) -> impl Iterator<Item = (f64, u64)> + '_ {
+        self.bounds
+            .iter()
+            .zip(&self.buckets)
+            .scan(0u64, |acc, (bound, bucket)| {
+                *acc += bucket.load(Ordering::Relaxed);
+                Some((*bound, *acc))
+            })
     }
 }
 
@@ -272,9 +308,7 @@ impl MetricsRegistry {
                         let _ = writeln!(out, "{name}{l} {}", g.get());
                     }
                     Series::Histogram(h) => {
-                        let mut cumulative = 0;
-                        for (bound, bucket) in h.bounds.iter().zip(&h.buckets) {
-                            cumulative += bucket.load(Ordering::Relaxed);
+                        for (bound, cumulative) in h.cumulative() {
                             let le = render_labels(labels, Some(&bound.to_string()));
                             let _ = writeln!(out, "{name}_bucket{le} {cumulative}");
                         }
@@ -450,6 +484,39 @@ mod tests {
         ] {
             assert!(text.contains(line), "missing {line:?} in\n{text}");
         }
+    }
+
+    #[test]
+    fn durations_fall_in_inclusive_buckets_and_add_to_the_sum() {
+        let r = MetricsRegistry::new();
+        let h = r.histogram("d_seconds", "help", &[], &[1e-6, 0.1, 1.0]);
+        // (duration, the first bound it counts under: index into [1e-6, 0.1, 1.0, +Inf])
+        let table = [
+            (Duration::ZERO, 0),
+            (Duration::from_nanos(1_000), 0),
+            (Duration::from_nanos(1_001), 1),
+            (Duration::from_millis(100), 1),
+            (Duration::from_nanos(100_000_001), 2),
+            (Duration::from_secs(1), 2),
+            (Duration::from_secs(3600), 3),
+        ];
+        for (d, _) in table {
+            h.observe_duration(d);
+        }
+        h.observe(0.25);
+        let expected_le = |i: usize| table.iter().filter(|(_, b)| *b <= i).count() as u64;
+        let cumulative: Vec<(f64, u64)> = h.cumulative().collect();
+        assert_eq!(
+            cumulative,
+            vec![
+                (1e-6, expected_le(0)),
+                (0.1, expected_le(1)),
+                (1.0, expected_le(2) + 1)
+            ]
+        );
+        assert_eq!(h.count(), table.len() as u64 + 1);
+        let total: f64 = table.iter().map(|(d, _)| d.as_secs_f64()).sum::<f64>() + 0.25;
+        assert!((h.sum() - total).abs() < 1e-9, "{} vs {total}", h.sum());
     }
 
     #[test]

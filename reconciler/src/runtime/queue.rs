@@ -40,6 +40,11 @@ use hashbrown::HashTable;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
+/// The clock of the queue's metrics (time queued, time processing): a calibrated TSC read where
+/// the CPU has an invariant one (the OS clock otherwise), several times cheaper than
+/// `clock_gettime` — a queue cycle reads it three times. Delays stay on tokio's clock.
+type Stamp = quanta::Instant;
+
 use super::metrics::{MetricsRegistry, QueueMetrics};
 
 /// Decides how long to wait before retrying an item.
@@ -197,7 +202,7 @@ struct Slot<K> {
     hash: u64,
     dirty: bool,
     /// When a worker took the key (`Some` while processing).
-    processing: Option<Instant>,
+    processing: Option<Stamp>,
     /// The key's entry in `waiting` (`Some` while delayed).
     waiting: Option<(Instant, u64)>,
 }
@@ -216,7 +221,7 @@ struct State<K> {
     index: HashTable<u32>,
     slots: Vec<Option<Slot<K>>>,
     free: Vec<u32>,
-    queue: VecDeque<(u32, Instant)>,
+    queue: VecDeque<(u32, Stamp)>,
     waiting: BTreeMap<(Instant, u64), u32>,
     processing: usize,
     seq: u64,
@@ -407,7 +412,7 @@ where
 
     /// Marks slot `id` dirty; returns true when it was put in the ready queue (a worker
     /// should wake).
-    fn add_locked(&self, st: &mut State<K>, id: u32, now: Option<Instant>) -> bool {
+    fn add_locked(&self, st: &mut State<K>, id: u32, now: Option<Stamp>) -> bool {
         if st.shutting_down {
             st.release_if_idle(id);
             return false;
@@ -423,7 +428,7 @@ where
         if slot.processing.is_some() {
             return false;
         }
-        st.queue.push_back((id, now.unwrap_or_else(Instant::now)));
+        st.queue.push_back((id, now.unwrap_or_else(Stamp::now)));
         self.shared.metrics.depth.add(1);
         true
     }
@@ -479,6 +484,7 @@ where
     /// Moves every delayed key whose time has come to the ready queue.
     fn promote(&self, st: &mut State<K>, now: Instant) -> bool {
         let mut woke = false;
+        let stamp = Stamp::now();
         while let Some(entry) = st.waiting.first_entry() {
             if entry.key().0 > now {
                 break;
@@ -487,7 +493,7 @@ where
             if let Some(slot) = st.slot_mut(id) {
                 slot.waiting = None;
             }
-            woke |= self.add_locked(st, id, Some(now));
+            woke |= self.add_locked(st, id, Some(stamp));
         }
         woke
     }
@@ -498,7 +504,7 @@ where
             self.promote(st, Instant::now());
         }
         let (id, added) = st.queue.pop_front()?;
-        let now = Instant::now();
+        let now = Stamp::now();
         self.shared.metrics.depth.add(-1);
         self.shared
             .metrics
@@ -567,7 +573,7 @@ where
             return;
         };
         let requeue = slot.dirty && !shutting_down;
-        let now = Instant::now();
+        let now = Stamp::now();
         st.processing -= 1;
         self.shared
             .metrics
@@ -658,7 +664,7 @@ where
     /// `workqueue_unfinished_work_seconds`).
     pub fn update_gauges(&self) {
         let st = self.lock();
-        let now = Instant::now();
+        let now = Stamp::now();
         let mut longest = Duration::ZERO;
         let mut total = Duration::ZERO;
         for started in st.slots.iter().flatten().filter_map(|s| s.processing) {

@@ -298,7 +298,7 @@ impl StorageController {
                     }
                 };
                 each_state(change, push);
-                keys.sort_by(|a, b| a.name.cmp(&b.name));
+                keys.sort_by(|a, b| a.name().cmp(b.name()));
                 keys.dedup();
                 keys
             });

@@ -6,7 +6,10 @@
 
 mod cache;
 
+use std::cmp::Ordering;
 use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 
 use futures::{Stream, StreamExt as _};
 use kybern_core::Resource;
@@ -24,35 +27,128 @@ pub const INDEX_OWNER_UID: &str = "owner-uid";
 pub const INDEX_LABEL: &str = "label";
 
 /// The identity of an object within one kind: namespace and name.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+///
+/// Built once (one allocation holding `namespace/name`) and shared: a clone is one reference
+/// count increment, so work queues, caches and expectations pass keys around without copying
+/// strings. Equality, hashing and ordering are by `(namespace, name)`, as for a pair of strings.
+#[derive(Clone)]
 pub struct ObjectKey {
-    /// Namespace (`None` for cluster-scoped objects).
-    pub namespace: Option<String>,
-    /// Name.
-    pub name: String,
+    /// `namespace/name`, or `name` for a cluster-scoped object.
+    text: Arc<str>,
+    /// Byte length of the namespace (0: cluster-scoped).
+    ns_len: u32,
 }
 
+/// Keys up to this length are assembled on the stack (one heap allocation per key).
+const INLINE_KEY: usize = 192;
+
 impl ObjectKey {
-    /// A key from namespace and name.
+    /// A key from namespace and name (an empty namespace means cluster-scoped).
     pub fn new(namespace: Option<&str>, name: &str) -> Self {
-        ObjectKey {
-            namespace: namespace.filter(|n| !n.is_empty()).map(str::to_owned),
-            name: name.to_owned(),
-        }
+        let ns = namespace.unwrap_or("");
+        let Ok(ns_len) = u32::try_from(ns.len()) else {
+            // A namespace over 4 GiB cannot be a real one; keep it whole in the text anyway.
+            return ObjectKey {
+                text: Arc::from(format!("{ns}/{name}")),
+                ns_len: u32::MAX,
+            };
+        };
+        let text: Arc<str> = if ns.is_empty() {
+            Arc::from(name)
+        } else {
+            let len = ns.len() + 1 + name.len();
+            let mut buf = [0u8; INLINE_KEY];
+            match buf.get_mut(..len) {
+                Some(out) => {
+                    out[..ns.len()].copy_from_slice(ns.as_bytes());
+                    out[ns.len()] = b'/';
+                    out[ns.len() + 1..].copy_from_slice(name.as_bytes());
+                    // Two valid UTF-8 strings joined by an ASCII byte are valid UTF-8.
+                    match std::str::from_utf8(out) {
+                        Ok(joined) => Arc::from(joined),
+                        Err(_) => Arc::from(format!("{ns}/{name}")),
+                    }
+                }
+                None => Arc::from(format!("{ns}/{name}")),
+            }
+        };
+        ObjectKey { text, ns_len }
     }
 
     /// The key of `obj`.
     pub fn of<K: Resource>(obj: &K) -> Self {
         Self::new(obj.namespace(), obj.name())
     }
+
+    /// The namespace (`None` for cluster-scoped objects).
+    pub fn namespace(&self) -> Option<&str> {
+        if self.ns_len == 0 {
+            return None;
+        }
+        if self.ns_len == u32::MAX {
+            return self.text.rsplit_once('/').map(|(ns, _)| ns);
+        }
+        self.text.get(..self.ns_len as usize)
+    }
+
+    /// The name.
+    pub fn name(&self) -> &str {
+        if self.ns_len == 0 {
+            return &self.text;
+        }
+        if self.ns_len == u32::MAX {
+            return self.text.rsplit_once('/').map_or("", |(_, name)| name);
+        }
+        self.text.get(self.ns_len as usize + 1..).unwrap_or("")
+    }
+
+    /// `namespace/name` (or `name` when cluster-scoped), the form client-go's
+    /// `MetaNamespaceKeyFunc` produces.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+}
+
+impl PartialEq for ObjectKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.ns_len == other.ns_len
+            && (Arc::ptr_eq(&self.text, &other.text) || self.text == other.text)
+    }
+}
+
+impl Eq for ObjectKey {}
+
+impl Hash for ObjectKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.ns_len.hash(state);
+        self.text.hash(state);
+    }
+}
+
+impl PartialOrd for ObjectKey {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for ObjectKey {
+    fn cmp(&self, other: &Self) -> Ordering {
+        (self.namespace(), self.name()).cmp(&(other.namespace(), other.name()))
+    }
+}
+
+impl fmt::Debug for ObjectKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ObjectKey")
+            .field("namespace", &self.namespace())
+            .field("name", &self.name())
+            .finish()
+    }
 }
 
 impl fmt::Display for ObjectKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.namespace {
-            Some(ns) => write!(f, "{ns}/{}", self.name),
-            None => f.write_str(&self.name),
-        }
+        f.write_str(&self.text)
     }
 }
 
@@ -71,4 +167,58 @@ where
         }
         item
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::hash_map::DefaultHasher;
+
+    use super::*;
+
+    fn hash_of(k: &ObjectKey) -> u64 {
+        let mut h = DefaultHasher::new();
+        k.hash(&mut h);
+        h.finish()
+    }
+
+    /// Keys behave exactly as the `(namespace, name)` pairs they stand for.
+    #[test]
+    fn keys_compare_as_namespace_name_pairs() {
+        let long = "n".repeat(300);
+        let pairs: Vec<(Option<&str>, &str)> = vec![
+            (None, "a"),
+            (None, "a/b"),
+            (Some("a"), "b"),
+            (Some("a"), "b/c"),
+            (Some("a/b"), "c"),
+            (Some("a-x"), "b"),
+            (Some("default"), "web-0"),
+            (Some("default"), ""),
+            (Some("kube-system"), "coredns"),
+            (Some(long.as_str()), long.as_str()),
+            (Some("ü"), "ß"),
+        ];
+        for (ns, name) in &pairs {
+            let k = ObjectKey::new(*ns, name);
+            assert_eq!((k.namespace(), k.name()), (*ns, *name));
+            let text = match ns {
+                Some(ns) => format!("{ns}/{name}"),
+                None => (*name).to_owned(),
+            };
+            assert_eq!(k.to_string(), text);
+            assert_eq!(k.as_str(), text);
+            assert_eq!(k.clone(), k);
+        }
+        for a in &pairs {
+            for b in &pairs {
+                let (ka, kb) = (ObjectKey::new(a.0, a.1), ObjectKey::new(b.0, b.1));
+                assert_eq!(ka == kb, a == b, "{a:?} vs {b:?}");
+                assert_eq!(ka.cmp(&kb), a.cmp(b), "{a:?} vs {b:?}");
+                if a == b {
+                    assert_eq!(hash_of(&ka), hash_of(&kb));
+                }
+            }
+        }
+        assert_eq!(ObjectKey::new(Some(""), "x"), ObjectKey::new(None, "x"));
+    }
 }
