@@ -1,11 +1,16 @@
 //! NodeResourcesBalancedAllocation: prefer nodes whose resource fractions (requested /
 //! allocatable, pod included) are close to each other.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
-use super::{ResourceWeight, allocatable_and_requested, default_resources};
-use crate::cache::{NodeInfo, PodInfo, Snapshot};
-use crate::framework::{CycleState, MAX_NODE_SCORE, Plugin, PreScorePlugin, ScorePlugin, Status};
+use super::{
+    ResourceWeight, allocatable_and_requested, default_resources, node_allocatable_and_requested,
+};
+use crate::cache::{NodeInfo, NodeRef, PodInfo, Snapshot};
+use crate::framework::{
+    CycleState, MAX_NODE_SCORE, Plugin, PreScorePlugin, ScorePlugin, Status, score_each_position,
+};
 use crate::plugins::names;
 
 /// Arguments (`NodeResourcesBalancedAllocationArgs`).
@@ -46,6 +51,10 @@ impl Plugin for BalancedAllocation {
 }
 
 impl PreScorePlugin for BalancedAllocation {
+    fn reads_nodes(&self, _pod: &PodInfo) -> bool {
+        false
+    }
+
     fn pre_score(
         &self,
         state: &mut CycleState,
@@ -70,26 +79,67 @@ impl PreScorePlugin for BalancedAllocation {
 
 impl ScorePlugin for BalancedAllocation {
     fn score(&self, state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> Result<i64, Status> {
-        let computed;
-        let reqs = match state.read::<PreScoreState>() {
-            Some(s) => &s.0,
-            None => {
-                computed = self
-                    .args
+        Ok(self.score_from(&self.requests(state, pod), |req, name| {
+            allocatable_and_requested(node, req, name, true)
+        }))
+    }
+
+    #[inline]
+    fn score_node(
+        &self,
+        state: &CycleState,
+        pod: &PodInfo,
+        node: NodeRef<'_>,
+    ) -> Result<i64, Status> {
+        Ok(self.score_from(&self.requests(state, pod), |req, name| {
+            node_allocatable_and_requested(node, req, name, true)
+        }))
+    }
+
+    fn score_positions(
+        &self,
+        state: &CycleState,
+        pod: &PodInfo,
+        snapshot: &Snapshot,
+        positions: &[usize],
+        out: &mut [i64],
+    ) -> Result<(), Status> {
+        let reqs = self.requests(state, pod);
+        score_each_position(snapshot, positions, out, |node| {
+            Ok(self.score_from(&reqs, |req, name| {
+                node_allocatable_and_requested(node, req, name, true)
+            }))
+        })
+    }
+}
+
+impl BalancedAllocation {
+    /// The pod's requests of the scored resources: PreScore's copy, or computed.
+    fn requests<'a>(&self, state: &'a CycleState, pod: &PodInfo) -> Cow<'a, [i64]> {
+        match state.read::<PreScoreState>() {
+            Some(s) => Cow::Borrowed(&s.0),
+            None => Cow::Owned(
+                self.args
                     .resources
                     .iter()
                     .map(|r| pod.requests.get(&r.name))
-                    .collect::<Vec<_>>();
-                &computed
-            }
-        };
+                    .collect(),
+            ),
+        }
+    }
+
+    /// The score of one node for the pod's requests `reqs` of the scored resources,
+    /// `resource(pod request, name)` giving the node's (allocatable, requested with the pod)
+    /// of a resource.
+    #[inline]
+    fn score_from(&self, reqs: &[i64], resource: impl Fn(i64, &str) -> (i64, i64)) -> i64 {
         // Fractions without allocating for up to 8 resources (the common case is 2).
         let mut buf = [0f64; 8];
         let mut spill: Vec<f64> = Vec::new();
         let mut n = 0usize;
         let mut total = 0f64;
         for (r, req) in self.args.resources.iter().zip(reqs) {
-            let (alloc, requested) = allocatable_and_requested(node, *req, &r.name, true);
+            let (alloc, requested) = resource(*req, &r.name);
             if alloc == 0 {
                 continue;
             }
@@ -114,6 +164,6 @@ impl ScorePlugin for BalancedAllocation {
             }
             _ => 0.0,
         };
-        Ok(((1.0 - std) * MAX_NODE_SCORE as f64) as i64)
+        ((1.0 - std) * MAX_NODE_SCORE as f64) as i64
     }
 }

@@ -8,7 +8,7 @@ pub use balanced_allocation::{BalancedAllocation, BalancedAllocationArgs};
 pub use fit::{Fit, FitArgs, InsufficientResource, ScoringStrategy, ShapePoint, fits_request};
 
 use crate::cache::resource::is_scalar_resource_name;
-use crate::cache::{NodeInfo, Resource};
+use crate::cache::{NodeInfo, NodeRef, NodeRow, Resource};
 
 /// A resource and its weight in a score.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -35,6 +35,50 @@ pub fn default_resources() -> Vec<ResourceWeight> {
         ResourceWeight::new("cpu", 1),
         ResourceWeight::new("memory", 1),
     ]
+}
+
+/// [`allocatable_and_requested`] of a snapshot node: cpu and memory come from its compact
+/// row, other resources from its `NodeInfo`.
+#[inline]
+pub(crate) fn node_allocatable_and_requested(
+    node: NodeRef<'_>,
+    pod_request: i64,
+    resource: &str,
+    use_requested: bool,
+) -> (i64, i64) {
+    row_allocatable_and_requested(node.row(), pod_request, resource, use_requested).unwrap_or_else(
+        || allocatable_and_requested(node.info(), pod_request, resource, use_requested),
+    )
+}
+
+/// [`allocatable_and_requested`] for cpu and memory from a node's row (`None` for the
+/// other resources).
+#[inline]
+fn row_allocatable_and_requested(
+    row: &NodeRow,
+    pod_request: i64,
+    resource: &str,
+    use_requested: bool,
+) -> Option<(i64, i64)> {
+    match resource {
+        "cpu" => {
+            let requested = if use_requested {
+                row.requested_milli_cpu
+            } else {
+                row.non_zero_milli_cpu
+            };
+            Some((row.allocatable_milli_cpu, requested + pod_request))
+        }
+        "memory" => {
+            let requested = if use_requested {
+                row.requested_memory
+            } else {
+                row.non_zero_memory
+            };
+            Some((row.allocatable_memory, requested + pod_request))
+        }
+        _ => None,
+    }
 }
 
 /// Upstream's `calculateResourceAllocatableRequest`: (allocatable, requested-with-pod) of one
