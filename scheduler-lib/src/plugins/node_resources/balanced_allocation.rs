@@ -5,7 +5,8 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use super::{
-    ResourceWeight, allocatable_and_requested, default_resources, node_allocatable_and_requested,
+    ResourceWeight, RowResource, allocatable_and_requested, default_resources,
+    node_allocatable_and_requested,
 };
 use crate::cache::{NodeInfo, NodeRef, PodInfo, Snapshot};
 use crate::framework::{
@@ -32,12 +33,21 @@ impl Default for BalancedAllocationArgs {
 #[derive(Clone, Debug, Default)]
 pub struct BalancedAllocation {
     args: BalancedAllocationArgs,
+    /// The row column of each compared resource.
+    kinds: Vec<RowResource>,
 }
 
 impl BalancedAllocation {
+    /// The row column of compared resource `i`.
+    #[inline]
+    fn kind(&self, i: usize) -> RowResource {
+        self.kinds.get(i).copied().unwrap_or(RowResource::Other)
+    }
+
     /// With arguments.
     pub fn new(args: BalancedAllocationArgs) -> Arc<Self> {
-        Arc::new(BalancedAllocation { args })
+        let kinds = RowResource::of_all(&args.resources);
+        Arc::new(BalancedAllocation { args, kinds })
     }
 }
 
@@ -79,8 +89,8 @@ impl PreScorePlugin for BalancedAllocation {
 
 impl ScorePlugin for BalancedAllocation {
     fn score(&self, state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> Result<i64, Status> {
-        Ok(self.score_from(&self.requests(state, pod), |req, name| {
-            allocatable_and_requested(node, req, name, true)
+        Ok(self.score_from(&self.requests(state, pod), |i, req| {
+            allocatable_and_requested(node, req, &self.args.resources[i].name, true)
         }))
     }
 
@@ -91,8 +101,14 @@ impl ScorePlugin for BalancedAllocation {
         pod: &PodInfo,
         node: NodeRef<'_>,
     ) -> Result<i64, Status> {
-        Ok(self.score_from(&self.requests(state, pod), |req, name| {
-            node_allocatable_and_requested(node, req, name, true)
+        Ok(self.score_from(&self.requests(state, pod), |i, req| {
+            node_allocatable_and_requested(
+                node,
+                req,
+                &self.args.resources[i].name,
+                self.kind(i),
+                true,
+            )
         }))
     }
 
@@ -106,8 +122,14 @@ impl ScorePlugin for BalancedAllocation {
     ) -> Result<(), Status> {
         let reqs = self.requests(state, pod);
         score_each_position(snapshot, positions, out, |node| {
-            Ok(self.score_from(&reqs, |req, name| {
-                node_allocatable_and_requested(node, req, name, true)
+            Ok(self.score_from(&reqs, |i, req| {
+                node_allocatable_and_requested(
+                    node,
+                    req,
+                    &self.args.resources[i].name,
+                    self.kind(i),
+                    true,
+                )
             }))
         })
     }
@@ -129,17 +151,17 @@ impl BalancedAllocation {
     }
 
     /// The score of one node for the pod's requests `reqs` of the scored resources,
-    /// `resource(pod request, name)` giving the node's (allocatable, requested with the pod)
-    /// of a resource.
+    /// `resource(i, pod request)` giving the node's (allocatable, requested with the pod)
+    /// of resource `i`.
     #[inline]
-    fn score_from(&self, reqs: &[i64], resource: impl Fn(i64, &str) -> (i64, i64)) -> i64 {
+    fn score_from(&self, reqs: &[i64], resource: impl Fn(usize, i64) -> (i64, i64)) -> i64 {
         // Fractions without allocating for up to 8 resources (the common case is 2).
         let mut buf = [0f64; 8];
         let mut spill: Vec<f64> = Vec::new();
         let mut n = 0usize;
         let mut total = 0f64;
-        for (r, req) in self.args.resources.iter().zip(reqs) {
-            let (alloc, requested) = resource(*req, &r.name);
+        for (i, req) in reqs.iter().enumerate().take(self.args.resources.len()) {
+            let (alloc, requested) = resource(i, *req);
             if alloc == 0 {
                 continue;
             }

@@ -7,7 +7,8 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use super::{
-    ResourceWeight, allocatable_and_requested, default_resources, node_allocatable_and_requested,
+    ResourceWeight, RowResource, allocatable_and_requested, default_resources,
+    node_allocatable_and_requested,
 };
 use crate::cache::resource::is_extended_resource_name;
 use crate::cache::{NodeInfo, NodeRef, PodInfo, Resource, Snapshot};
@@ -164,6 +165,8 @@ pub fn fits_request(req: &Resource, node: &NodeInfo, args: &FitArgs) -> Vec<Insu
 #[derive(Clone, Debug, Default)]
 pub struct Fit {
     args: FitArgs,
+    /// The row column of each scored resource.
+    kinds: Vec<RowResource>,
 }
 
 impl Fit {
@@ -206,12 +209,19 @@ impl Fit {
                 ));
             }
         }
-        Ok(Arc::new(Fit { args }))
+        let kinds = RowResource::of_all(&args.resources);
+        Ok(Arc::new(Fit { args, kinds }))
     }
 
     /// The arguments.
     pub fn args(&self) -> &FitArgs {
         &self.args
+    }
+
+    /// The row column of scored resource `i`.
+    #[inline]
+    fn kind(&self, i: usize) -> RowResource {
+        self.kinds.get(i).copied().unwrap_or(RowResource::Other)
     }
 }
 
@@ -404,8 +414,8 @@ fn broken_linear(shape: &[ShapePoint], p: i64) -> i64 {
 impl ScorePlugin for Fit {
     #[inline]
     fn score(&self, state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> Result<i64, Status> {
-        Ok(self.score_from(&self.requests(state, pod), |req, name| {
-            allocatable_and_requested(node, req, name, false)
+        Ok(self.score_from(&self.requests(state, pod), |i, req| {
+            allocatable_and_requested(node, req, &self.args.resources[i].name, false)
         }))
     }
 
@@ -416,8 +426,14 @@ impl ScorePlugin for Fit {
         pod: &PodInfo,
         node: NodeRef<'_>,
     ) -> Result<i64, Status> {
-        Ok(self.score_from(&self.requests(state, pod), |req, name| {
-            node_allocatable_and_requested(node, req, name, false)
+        Ok(self.score_from(&self.requests(state, pod), |i, req| {
+            node_allocatable_and_requested(
+                node,
+                req,
+                &self.args.resources[i].name,
+                self.kind(i),
+                false,
+            )
         }))
     }
 
@@ -431,8 +447,14 @@ impl ScorePlugin for Fit {
     ) -> Result<(), Status> {
         let reqs = self.requests(state, pod);
         score_each_position(snapshot, positions, out, |node| {
-            Ok(self.score_from(&reqs, |req, name| {
-                node_allocatable_and_requested(node, req, name, false)
+            Ok(self.score_from(&reqs, |i, req| {
+                node_allocatable_and_requested(
+                    node,
+                    req,
+                    &self.args.resources[i].name,
+                    self.kind(i),
+                    false,
+                )
             }))
         })
     }
@@ -454,14 +476,14 @@ impl Fit {
     }
 
     /// The score of one node for the pod's requests `reqs` of the scored resources,
-    /// `resource(pod request, name)` giving the node's (allocatable, requested with the pod)
-    /// of a resource.
+    /// `resource(i, pod request)` giving the node's (allocatable, requested with the pod)
+    /// of resource `i`.
     #[inline]
-    fn score_from(&self, reqs: &[i64], resource: impl Fn(i64, &str) -> (i64, i64)) -> i64 {
+    fn score_from(&self, reqs: &[i64], resource: impl Fn(usize, i64) -> (i64, i64)) -> i64 {
         let mut score = 0i64;
         let mut weight_sum = 0i64;
-        for (r, req) in self.args.resources.iter().zip(reqs) {
-            let (alloc, requested) = resource(*req, &r.name);
+        for (i, (r, req)) in self.args.resources.iter().zip(reqs).enumerate() {
+            let (alloc, requested) = resource(i, *req);
             if alloc == 0 {
                 continue;
             }

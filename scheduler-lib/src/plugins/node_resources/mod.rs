@@ -44,11 +44,38 @@ pub(crate) fn node_allocatable_and_requested(
     node: NodeRef<'_>,
     pod_request: i64,
     resource: &str,
+    kind: RowResource,
     use_requested: bool,
 ) -> (i64, i64) {
-    row_allocatable_and_requested(node.row(), pod_request, resource, use_requested).unwrap_or_else(
+    row_allocatable_and_requested(node.row(), pod_request, kind, use_requested).unwrap_or_else(
         || allocatable_and_requested(node.info(), pod_request, resource, use_requested),
     )
+}
+
+/// Which column of a [`NodeRow`] a scored resource reads (decided once per plugin, not per
+/// node).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RowResource {
+    /// `cpu`.
+    Cpu,
+    /// `memory`.
+    Memory,
+    /// Anything else: read from the `NodeInfo`.
+    Other,
+}
+
+impl RowResource {
+    /// The kinds of `resources`, in order.
+    pub(crate) fn of_all(resources: &[ResourceWeight]) -> Vec<RowResource> {
+        resources
+            .iter()
+            .map(|r| match r.name.as_str() {
+                "cpu" => RowResource::Cpu,
+                "memory" => RowResource::Memory,
+                _ => RowResource::Other,
+            })
+            .collect()
+    }
 }
 
 /// [`allocatable_and_requested`] for cpu and memory from a node's row (`None` for the
@@ -57,11 +84,11 @@ pub(crate) fn node_allocatable_and_requested(
 fn row_allocatable_and_requested(
     row: &NodeRow,
     pod_request: i64,
-    resource: &str,
+    kind: RowResource,
     use_requested: bool,
 ) -> Option<(i64, i64)> {
-    match resource {
-        "cpu" => {
+    match kind {
+        RowResource::Cpu => {
             let requested = if use_requested {
                 row.requested_milli_cpu
             } else {
@@ -69,7 +96,7 @@ fn row_allocatable_and_requested(
             };
             Some((row.allocatable_milli_cpu, requested + pod_request))
         }
-        "memory" => {
+        RowResource::Memory => {
             let requested = if use_requested {
                 row.requested_memory
             } else {
@@ -77,7 +104,7 @@ fn row_allocatable_and_requested(
             };
             Some((row.allocatable_memory, requested + pod_request))
         }
-        _ => None,
+        RowResource::Other => None,
     }
 }
 
