@@ -848,6 +848,7 @@ impl Scheduler {
                     None => filter_with_nominated(fw, state, pod, node, &nominated),
                 };
                 if st.is_success() {
+                    st.discard();
                     feasible.push(at);
                     if feasible.len() >= to_find {
                         break;

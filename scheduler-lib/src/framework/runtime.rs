@@ -581,7 +581,9 @@ impl Framework {
                 continue;
             }
             let s = filter(&**p);
-            if !s.is_success() {
+            if s.is_success() {
+                s.discard();
+            } else {
                 return match self.filter_plugin_names.get(i) {
                     Some(name) if **name == *p.name() => s.with_plugin_name(name),
                     _ => s.with_plugin(p.name()),

@@ -349,8 +349,9 @@ impl FilterPlugin for Fit {
             r.allocatable_memory - r.requested_memory,
             r.allocatable_ephemeral_storage - r.requested_ephemeral_storage,
         ];
-        let req = pod_request(state, pod);
-        if fits_fixed_resources(req, i64::from(r.pods), r.allowed_pod_number, free) {
+        // PreFilter stores exactly `pod.requests` (the `filter` path reads that copy): read
+        // the pod's own, not the cycle state, once per node.
+        if fits_fixed_resources(&pod.requests, i64::from(r.pods), r.allowed_pod_number, free) {
             return Status::success();
         }
         self.filter(state, pod, node.info())
