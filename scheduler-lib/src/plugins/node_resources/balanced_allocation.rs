@@ -4,10 +4,7 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use super::{
-    ResourceWeight, RowResource, allocatable_and_requested, default_resources,
-    node_allocatable_and_requested,
-};
+use super::{ResourceWeight, RowColumns, allocatable_and_requested, default_resources};
 use crate::cache::{NodeInfo, NodeRef, PodInfo, Snapshot};
 use crate::framework::{
     CycleState, MAX_NODE_SCORE, Plugin, PreScorePlugin, ScorePlugin, Status, score_each_position,
@@ -34,20 +31,14 @@ impl Default for BalancedAllocationArgs {
 pub struct BalancedAllocation {
     args: BalancedAllocationArgs,
     /// The row column of each compared resource.
-    kinds: Vec<RowResource>,
+    columns: RowColumns,
 }
 
 impl BalancedAllocation {
-    /// The row column of compared resource `i`.
-    #[inline]
-    fn kind(&self, i: usize) -> RowResource {
-        self.kinds.get(i).copied().unwrap_or(RowResource::Other)
-    }
-
     /// With arguments.
     pub fn new(args: BalancedAllocationArgs) -> Arc<Self> {
-        let kinds = RowResource::of_all(&args.resources);
-        Arc::new(BalancedAllocation { args, kinds })
+        let columns = RowColumns::of(&args.resources);
+        Arc::new(BalancedAllocation { args, columns })
     }
 }
 
@@ -88,51 +79,7 @@ impl PreScorePlugin for BalancedAllocation {
 }
 
 impl ScorePlugin for BalancedAllocation {
-    fn score(&self, state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> Result<i64, Status> {
-        Ok(self.score_from(&self.requests(state, pod), |i, req| {
-            allocatable_and_requested(node, req, &self.args.resources[i].name, true)
-        }))
-    }
-
-    #[inline]
-    fn score_node(
-        &self,
-        state: &CycleState,
-        pod: &PodInfo,
-        node: NodeRef<'_>,
-    ) -> Result<i64, Status> {
-        Ok(self.score_from(&self.requests(state, pod), |i, req| {
-            node_allocatable_and_requested(
-                node,
-                req,
-                &self.args.resources[i].name,
-                self.kind(i),
-                true,
-            )
-        }))
-    }
-
-    fn score_positions(
-        &self,
-        state: &CycleState,
-        pod: &PodInfo,
-        snapshot: &Snapshot,
-        positions: &[usize],
-        out: &mut [i64],
-    ) -> Result<(), Status> {
-        let reqs = self.requests(state, pod);
-        score_each_position(snapshot, positions, out, |node| {
-            Ok(self.score_from(&reqs, |i, req| {
-                node_allocatable_and_requested(
-                    node,
-                    req,
-                    &self.args.resources[i].name,
-                    self.kind(i),
-                    true,
-                )
-            }))
-        })
-    }
+    resource_score_methods!(true);
 }
 
 impl BalancedAllocation {

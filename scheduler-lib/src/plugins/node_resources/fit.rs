@@ -6,10 +6,7 @@ use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use super::{
-    ResourceWeight, RowResource, allocatable_and_requested, default_resources,
-    node_allocatable_and_requested,
-};
+use super::{ResourceWeight, RowColumns, allocatable_and_requested, default_resources};
 use crate::cache::resource::is_extended_resource_name;
 use crate::cache::{NodeInfo, NodeRef, PodInfo, Resource, Snapshot};
 use crate::framework::{
@@ -166,7 +163,7 @@ pub fn fits_request(req: &Resource, node: &NodeInfo, args: &FitArgs) -> Vec<Insu
 pub struct Fit {
     args: FitArgs,
     /// The row column of each scored resource.
-    kinds: Vec<RowResource>,
+    columns: RowColumns,
 }
 
 impl Fit {
@@ -209,19 +206,13 @@ impl Fit {
                 ));
             }
         }
-        let kinds = RowResource::of_all(&args.resources);
-        Ok(Arc::new(Fit { args, kinds }))
+        let columns = RowColumns::of(&args.resources);
+        Ok(Arc::new(Fit { args, columns }))
     }
 
     /// The arguments.
     pub fn args(&self) -> &FitArgs {
         &self.args
-    }
-
-    /// The row column of scored resource `i`.
-    #[inline]
-    fn kind(&self, i: usize) -> RowResource {
-        self.kinds.get(i).copied().unwrap_or(RowResource::Other)
     }
 }
 
@@ -413,52 +404,7 @@ fn broken_linear(shape: &[ShapePoint], p: i64) -> i64 {
 }
 
 impl ScorePlugin for Fit {
-    #[inline]
-    fn score(&self, state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> Result<i64, Status> {
-        Ok(self.score_from(&self.requests(state, pod), |i, req| {
-            allocatable_and_requested(node, req, &self.args.resources[i].name, false)
-        }))
-    }
-
-    #[inline]
-    fn score_node(
-        &self,
-        state: &CycleState,
-        pod: &PodInfo,
-        node: NodeRef<'_>,
-    ) -> Result<i64, Status> {
-        Ok(self.score_from(&self.requests(state, pod), |i, req| {
-            node_allocatable_and_requested(
-                node,
-                req,
-                &self.args.resources[i].name,
-                self.kind(i),
-                false,
-            )
-        }))
-    }
-
-    fn score_positions(
-        &self,
-        state: &CycleState,
-        pod: &PodInfo,
-        snapshot: &Snapshot,
-        positions: &[usize],
-        out: &mut [i64],
-    ) -> Result<(), Status> {
-        let reqs = self.requests(state, pod);
-        score_each_position(snapshot, positions, out, |node| {
-            Ok(self.score_from(&reqs, |i, req| {
-                node_allocatable_and_requested(
-                    node,
-                    req,
-                    &self.args.resources[i].name,
-                    self.kind(i),
-                    false,
-                )
-            }))
-        })
-    }
+    resource_score_methods!(false);
 }
 
 impl Fit {

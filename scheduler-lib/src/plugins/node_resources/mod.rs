@@ -1,6 +1,50 @@
 //! NodeResourcesFit and NodeResourcesBalancedAllocation: resource fit filtering and the
 //! resource-based scoring strategies they share.
 
+/// The [`ScorePlugin`](crate::framework::ScorePlugin) methods of a plugin scoring by
+/// resource — from the `NodeInfo`, from a node's row, batched over positions — given the
+/// plugin's `requests`, `score_from`, `args.resources` and `columns`, and whether it reads
+/// `requested` (true) or `non_zero_requested` (false).
+macro_rules! resource_score_methods {
+    ($use_requested:expr) => {
+        fn score(&self, state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> Result<i64, Status> {
+            Ok(self.score_from(&self.requests(state, pod), |i, req| {
+                allocatable_and_requested(node, req, &self.args.resources[i].name, $use_requested)
+            }))
+        }
+
+        #[inline]
+        fn score_node(
+            &self,
+            state: &CycleState,
+            pod: &PodInfo,
+            node: NodeRef<'_>,
+        ) -> Result<i64, Status> {
+            Ok(self.score_from(&self.requests(state, pod), |i, req| {
+                self.columns
+                    .on_node(node, &self.args.resources, i, req, $use_requested)
+            }))
+        }
+
+        fn score_positions(
+            &self,
+            state: &CycleState,
+            pod: &PodInfo,
+            snapshot: &Snapshot,
+            positions: &[usize],
+            out: &mut [i64],
+        ) -> Result<(), Status> {
+            let reqs = self.requests(state, pod);
+            score_each_position(snapshot, positions, out, |node| {
+                Ok(self.score_from(&reqs, |i, req| {
+                    self.columns
+                        .on_node(node, &self.args.resources, i, req, $use_requested)
+                }))
+            })
+        }
+    };
+}
+
 mod balanced_allocation;
 mod fit;
 
@@ -64,17 +108,38 @@ pub(crate) enum RowResource {
     Other,
 }
 
-impl RowResource {
-    /// The kinds of `resources`, in order.
-    pub(crate) fn of_all(resources: &[ResourceWeight]) -> Vec<RowResource> {
-        resources
-            .iter()
-            .map(|r| match r.name.as_str() {
-                "cpu" => RowResource::Cpu,
-                "memory" => RowResource::Memory,
-                _ => RowResource::Other,
-            })
-            .collect()
+/// The row column of each resource a plugin scores, by position.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct RowColumns(Vec<RowResource>);
+
+impl RowColumns {
+    /// The columns of `resources`, in order.
+    pub(crate) fn of(resources: &[ResourceWeight]) -> RowColumns {
+        RowColumns(
+            resources
+                .iter()
+                .map(|r| match r.name.as_str() {
+                    "cpu" => RowResource::Cpu,
+                    "memory" => RowResource::Memory,
+                    _ => RowResource::Other,
+                })
+                .collect(),
+        )
+    }
+
+    /// (allocatable, requested with the pod's `req`) of `resources[i]` on a snapshot node.
+    #[inline]
+    pub(crate) fn on_node(
+        &self,
+        node: NodeRef<'_>,
+        resources: &[ResourceWeight],
+        i: usize,
+        req: i64,
+        use_requested: bool,
+    ) -> (i64, i64) {
+        let kind = self.0.get(i).copied().unwrap_or(RowResource::Other);
+        let name = resources.get(i).map_or("", |r| r.name.as_str());
+        node_allocatable_and_requested(node, req, name, kind, use_requested)
     }
 }
 
