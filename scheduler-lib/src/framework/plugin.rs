@@ -131,6 +131,14 @@ pub trait FilterPlugin: Plugin {
     fn filter_node(&self, state: &CycleState, pod: &PodInfo, node: NodeRef<'_>) -> Status {
         self.filter(state, pod, node.info())
     }
+
+    /// A quick yes for a snapshot node: `true` only when [`FilterPlugin::filter_node`] would
+    /// answer `Success`; `false` means "ask `filter_node`". The per-node loop asks this
+    /// first, so the common passing case builds no [`Status`]. The default is `false`.
+    #[inline]
+    fn passes_node(&self, _state: &CycleState, _pod: &PodInfo, _node: NodeRef<'_>) -> bool {
+        false
+    }
 }
 
 /// What PostFilter (preemption) decided.

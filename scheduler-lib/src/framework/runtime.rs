@@ -565,7 +565,13 @@ impl Framework {
     /// [`FilterPlugin::filter_node`] (from the node's compact row where it can).
     #[inline]
     pub fn run_filters_node(&self, state: &CycleState, pod: &PodInfo, node: NodeRef<'_>) -> Status {
-        self.filter_chain(state, |p| p.filter_node(state, pod, node))
+        self.filter_chain(state, |p| {
+            if p.passes_node(state, pod, node) {
+                Status::success()
+            } else {
+                p.filter_node(state, pod, node)
+            }
+        })
     }
 
     /// The Filter plugins not skipped this cycle, in order, until one does not succeed.

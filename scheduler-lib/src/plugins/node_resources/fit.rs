@@ -334,6 +334,14 @@ impl FilterPlugin for Fit {
 
     #[inline]
     fn filter_node(&self, state: &CycleState, pod: &PodInfo, node: NodeRef<'_>) -> Status {
+        if self.passes_node(state, pod, node) {
+            return Status::success();
+        }
+        self.filter(state, pod, node.info())
+    }
+
+    #[inline]
+    fn passes_node(&self, _state: &CycleState, pod: &PodInfo, node: NodeRef<'_>) -> bool {
         let r = node.row();
         let free = [
             r.allocatable_milli_cpu - r.requested_milli_cpu,
@@ -342,10 +350,7 @@ impl FilterPlugin for Fit {
         ];
         // PreFilter stores exactly `pod.requests` (the `filter` path reads that copy): read
         // the pod's own, not the cycle state, once per node.
-        if fits_fixed_resources(&pod.requests, i64::from(r.pods), r.allowed_pod_number, free) {
-            return Status::success();
-        }
-        self.filter(state, pod, node.info())
+        fits_fixed_resources(&pod.requests, i64::from(r.pods), r.allowed_pod_number, free)
     }
 }
 
