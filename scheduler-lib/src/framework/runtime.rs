@@ -558,7 +558,7 @@ impl Framework {
     /// Runs Filter plugins on one node; the first non-success wins.
     #[inline]
     pub fn run_filters(&self, state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> Status {
-        self.filter_chain(state, |p| p.filter(state, pod, node))
+        self.filter_chain(state, |p| Some(p.filter(state, pod, node)))
     }
 
     /// As [`Framework::run_filters`] for a snapshot node: each plugin answers through
@@ -567,26 +567,29 @@ impl Framework {
     pub fn run_filters_node(&self, state: &CycleState, pod: &PodInfo, node: NodeRef<'_>) -> Status {
         self.filter_chain(state, |p| {
             if p.passes_node(state, pod, node) {
-                Status::success()
+                None
             } else {
-                p.filter_node(state, pod, node)
+                Some(p.filter_node(state, pod, node))
             }
         })
     }
 
-    /// The Filter plugins not skipped this cycle, in order, until one does not succeed.
+    /// The Filter plugins not skipped this cycle, in order, until one does not succeed
+    /// (`filter` answers `None` for a pass known without building a [`Status`]).
     #[inline(always)]
     fn filter_chain(
         &self,
         state: &CycleState,
-        mut filter: impl FnMut(&dyn FilterPlugin) -> Status,
+        mut filter: impl FnMut(&dyn FilterPlugin) -> Option<Status>,
     ) -> Status {
         let mask = state.skip_filter_mask;
         for (i, p) in self.filter.iter().enumerate() {
             if i < 64 && mask & (1 << i) != 0 {
                 continue;
             }
-            let s = filter(&**p);
+            let Some(s) = filter(&**p) else {
+                continue;
+            };
             if s.is_success() {
                 s.discard();
             } else {
