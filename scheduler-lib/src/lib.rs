@@ -13,7 +13,7 @@
 //! - [`queue`]: activeQ / backoffQ / unschedulable pods, with a clock seam.
 //! - [`Scheduler`]: the loop — event intake through a [`ClusterSource`] (by default
 //!   [`InformerSource`], the runtime's shared informers), one pod per
-//!   cycle, assume, Permit, asynchronous binding through `Api<Pod>::create_binding`, the
+//!   cycle, assume, Permit, asynchronous binding through `Api<Pod>::bind_to_node`, the
 //!   `PodScheduled=False` condition with upstream's message on failure.
 //! - [`explain`]: every node's filter verdicts and scores for one pod.
 //! - [`sim`]: synthetic clusters and upstream `scheduler_perf`-like workloads.

@@ -1,6 +1,6 @@
 //! The cache and snapshot: incremental `update_snapshot` always equals a snapshot built from
-//! scratch (property test over random operation sequences), assumed pods and their expiry,
-//! and `percentageOfNodesToScore`; Filter verdicts on interned node labels equal those on the
+//! scratch (property test over random operation sequences; the compact node rows included),
+//! assumed pods and their expiry, and `percentageOfNodesToScore`; Filter verdicts on interned node labels equal those on the
 //! labels themselves.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -10,7 +10,9 @@ use std::time::Duration;
 use std::collections::HashMap;
 
 use kybern_core::Selector;
-use kybern_scheduler::cache::{Cache, NodeInfo, PodInfo, Snapshot, SpreadQuery, ZONE_LABEL};
+use kybern_scheduler::cache::{
+    Cache, NodeInfo, NodeRow, PodInfo, Snapshot, SpreadQuery, ZONE_LABEL,
+};
 use kybern_scheduler::framework::{CycleState, FilterPlugin, PreFilterPlugin};
 use kybern_scheduler::num_feasible_nodes_to_find;
 use kybern_scheduler::plugins::inter_pod_affinity::{InterPodAffinity, InterPodAffinityArgs};
@@ -107,6 +109,11 @@ proptest! {
         let mut fresh = Snapshot::new();
         cache.update_snapshot(&mut fresh);
         prop_assert_eq!(summary(&snap), summary(&fresh));
+        // The compact rows the per-node passes read follow every node change.
+        prop_assert_eq!(snap.rows().len(), snap.nodes().len());
+        for (row, n) in snap.rows().iter().zip(snap.nodes()) {
+            prop_assert_eq!(*row, NodeRow::of(n));
+        }
         // The lists of nodes with affinity pods, kept in place, equal rebuilt ones.
         let names = |it: &mut dyn Iterator<Item = &Arc<NodeInfo>>| {
             it.map(|n| n.name().to_owned()).collect::<Vec<_>>()

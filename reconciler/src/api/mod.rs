@@ -35,6 +35,7 @@ use kybern_core::api::meta::v1::ListMeta;
 use kybern_core::{ApiResource, DynamicObject, ObjectList, Resource};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 pub use params::{DeleteParams, ListParams, WatchParams};
 pub use scale::{Scale, ScaleSpec, ScaleStatus};
@@ -144,28 +145,49 @@ fn to_dynamic<K: Serialize + Clone + 'static>(obj: &K) -> Result<DynamicObject, 
     })
 }
 
-/// `DynamicObject` → `K` (no serde round trip when `K` is `DynamicObject`).
+/// `DynamicObject` → `K` (no serde round trip when `K` is `DynamicObject`). Other kinds
+/// are decoded straight from the stored object's fields, borrowed: neither the object nor its
+/// fields are copied first (only the typed `metadata` goes through a `Value`).
 fn from_dynamic<K: DeserializeOwned + 'static>(obj: Arc<DynamicObject>) -> Result<K, StoreError> {
-    let boxed: Box<dyn Any> = Box::new(Arc::unwrap_or_clone(obj));
-    match boxed.downcast::<K>() {
-        Ok(k) => Ok(*k),
-        Err(boxed) => {
-            let obj = boxed
-                .downcast::<DynamicObject>()
-                .map_err(|_| StoreError::Internal {
-                    message: "object conversion lost its type".into(),
-                })?;
-            let kind = obj
-                .types
-                .as_ref()
-                .map(|t| t.kind.clone())
-                .unwrap_or_default();
-            serde_json::from_value(obj.to_value()).map_err(|e| StoreError::Serialization {
-                kind,
-                message: e.to_string(),
-            })
-        }
+    if std::any::TypeId::of::<K>() == std::any::TypeId::of::<DynamicObject>() {
+        let boxed: Box<dyn Any> = Box::new(Arc::unwrap_or_clone(obj));
+        return boxed
+            .downcast::<K>()
+            .map(|k| *k)
+            .map_err(|_| StoreError::Internal {
+                message: "object conversion lost its type".into(),
+            });
     }
+    decode_borrowed(&obj).map_err(|e| StoreError::Serialization {
+        kind: obj
+            .types
+            .as_ref()
+            .map(|t| t.kind.clone())
+            .unwrap_or_default(),
+        message: e.to_string(),
+    })
+}
+
+/// Deserializes `K` from the fields [`DynamicObject::to_value`] would produce (`apiVersion`,
+/// `kind`, `metadata`, then the other fields; a field of `data` named like one of the first
+/// three replaces it, as there), reading `data` in place.
+fn decode_borrowed<K: DeserializeOwned>(obj: &DynamicObject) -> Result<K, serde_json::Error> {
+    let metadata = serde_json::to_value(&obj.metadata)?;
+    let types = obj.types.as_ref().map(|t| {
+        [
+            Value::String(t.api_version.clone()),
+            Value::String(t.kind.clone()),
+        ]
+    });
+    let mut fields: Vec<(&str, &Value)> = Vec::with_capacity(obj.data.len() + 3);
+    if let Some([api_version, kind]) = &types {
+        fields.push(("apiVersion", api_version));
+        fields.push(("kind", kind));
+    }
+    fields.push(("metadata", &metadata));
+    fields.retain(|(k, _)| !obj.data.contains_key(*k));
+    fields.extend(obj.data.iter().map(|(k, v)| (k.as_str(), v)));
+    K::deserialize(serde::de::value::MapDeserializer::new(fields.into_iter()))
 }
 
 impl<K> Api<K>

@@ -11,7 +11,7 @@ use futures::StreamExt as _;
 use kybern_core::ApiResource;
 
 use super::Object;
-use super::reflector::{Cache, CacheConfig, Reader, reflector};
+use super::reflector::{Cache, CacheConfig, Reader};
 use super::shutdown::Shutdown;
 use super::watcher::{self, watcher};
 use crate::api::Api;
@@ -45,13 +45,16 @@ impl<K: Object> Informer<K> {
         let s = stop.clone();
         let kind = api.resource().plural.to_string();
         tokio::spawn(async move {
-            let events = reflector(writer, watcher(api, config));
+            // The events go straight into the cache (moved, not cloned as `reflector` does
+            // to pass them on: nothing downstream reads them here).
+            let mut writer = writer;
+            let events = watcher(api, config);
             futures::pin_mut!(events);
             loop {
                 tokio::select! {
                     () = s.wait() => break,
                     item = events.next() => match item {
-                        Some(Ok(_)) => {}
+                        Some(Ok(ev)) => writer.apply(ev),
                         Some(Err(e)) => tracing::debug!(%kind, error = %e, "informer: watch error"),
                         None => break,
                     }

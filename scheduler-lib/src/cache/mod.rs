@@ -7,6 +7,7 @@
 
 pub mod label_ids;
 mod node_info;
+pub mod node_table;
 mod pod_info;
 pub mod resource;
 mod snapshot;
@@ -22,6 +23,7 @@ use tokio::time::Instant;
 
 pub use label_ids::{LabelId, LabelInterner, NodeLabelIds};
 pub use node_info::NodeInfo;
+pub use node_table::{NodeRef, NodeRow};
 pub use pod_info::{
     AffinityTerm, HostPort, PodInfo, PodKey, WeightedAffinityTerm, normalize_image,
 };
@@ -432,6 +434,7 @@ impl Cache {
             if anti == old.pods_with_required_anti_affinity().is_empty() {
                 set_member(&mut snapshot.with_required_anti_affinity, i, anti);
             }
+            snapshot.rows[i] = NodeRow::of(new);
             snapshot.nodes[i] = new.clone();
         }
         snapshot.generation = self.generation;
@@ -482,6 +485,7 @@ impl Cache {
         snapshot.image_nodes = images;
         snapshot.label_domains = Arc::new(LabelDomains::build(nodes.iter().map(|n| &**n)));
         snapshot.labels = self.labels.clone();
+        snapshot.rows = nodes.iter().map(|n| NodeRow::of(n)).collect();
         snapshot.nodes = nodes;
         snapshot.rebuild_lists();
         snapshot.generation = self.generation;

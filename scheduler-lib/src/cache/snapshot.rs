@@ -9,6 +9,7 @@ use kybern_core::api::policy::v1::PodDisruptionBudget;
 use super::AffinityTally;
 use super::label_ids::LabelInterner;
 use super::node_info::NodeInfo;
+use super::node_table::{NodeRef, NodeRow};
 use super::topology::{LabelDomains, SpreadCounts, SpreadQuery};
 
 /// The nodes (zone-interleaved, as upstream's node tree lists them), an index by name, the
@@ -16,6 +17,8 @@ use super::topology::{LabelDomains, SpreadCounts, SpreadQuery};
 #[derive(Clone, Debug, Default)]
 pub struct Snapshot {
     pub(crate) nodes: Vec<Arc<NodeInfo>>,
+    /// `NodeRow::of` every node, by the same positions.
+    pub(crate) rows: Vec<NodeRow>,
     pub(crate) index: HashMap<Arc<str>, usize>,
     pub(crate) with_affinity: Vec<usize>,
     pub(crate) with_required_anti_affinity: Vec<usize>,
@@ -44,6 +47,18 @@ impl Snapshot {
     #[inline]
     pub fn nodes(&self) -> &[Arc<NodeInfo>] {
         &self.nodes
+    }
+
+    /// The compact rows of every node, by the positions of [`Snapshot::nodes`].
+    #[inline]
+    pub fn rows(&self) -> &[NodeRow] {
+        &self.rows
+    }
+
+    /// The node at position `i` of [`Snapshot::nodes`] with its row (`None` out of range).
+    #[inline]
+    pub fn node_ref(&self, i: usize) -> Option<NodeRef<'_>> {
+        Some(NodeRef::new(self.rows.get(i)?, self.nodes.get(i)?))
     }
 
     /// The number of nodes.

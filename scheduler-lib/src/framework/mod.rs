@@ -23,11 +23,11 @@ pub use plugin::{
     BindPlugin, FilterFn, FilterPlugin, MAX_NODE_SCORE, MIN_NODE_SCORE, PermitFn, PermitPlugin,
     Plugin, PostBindPlugin, PostFilterContext, PostFilterPlugin, PostFilterResult, PreBindPlugin,
     PreEnqueuePlugin, PreFilterPlugin, PreFilterResult, PreScorePlugin, QueueSortPlugin,
-    ReservePlugin, ScoreFn, ScorePlugin,
+    ReservePlugin, ScoreFn, ScorePlugin, score_each_position,
 };
 pub use runtime::{
     Framework, FrameworkBuilder, MAX_PERMIT_TIMEOUT, NodeToStatus, PermitOutcome, PermitWait,
-    ScoreResult, WaitingPods,
+    ScoreBuffers, ScoreResult, WaitingPods,
 };
 pub use status::{Code, Status};
 

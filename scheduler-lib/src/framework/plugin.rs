@@ -11,7 +11,7 @@ use super::cycle_state::CycleState;
 use super::events::ClusterEventWithHint;
 use super::runtime::{Framework, NodeToStatus};
 use super::status::Status;
-use crate::cache::{NodeInfo, PodInfo, Snapshot};
+use crate::cache::{NodeInfo, NodeRef, PodInfo, Snapshot};
 use crate::queue::QueuedPodInfo;
 
 /// The highest score a Score plugin may give after normalization (upstream's
@@ -122,6 +122,23 @@ pub trait PreFilterPlugin: Plugin {
 pub trait FilterPlugin: Plugin {
     /// Success, or a rejection with reasons.
     fn filter(&self, state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> Status;
+
+    /// The same answer as [`FilterPlugin::filter`] for a snapshot node, which the scheduling
+    /// cycle calls: a plugin may answer from the node's compact
+    /// [`NodeRow`](crate::cache::NodeRow) without reading the full `NodeInfo` (the default
+    /// calls `filter`). Overrides must agree with `filter` on every node.
+    #[inline]
+    fn filter_node(&self, state: &CycleState, pod: &PodInfo, node: NodeRef<'_>) -> Status {
+        self.filter(state, pod, node.info())
+    }
+
+    /// A quick yes for a snapshot node: `true` only when [`FilterPlugin::filter_node`] would
+    /// answer `Success`; `false` means "ask `filter_node`". The per-node loop asks this
+    /// first, so the common passing case builds no [`Status`]. The default is `false`.
+    #[inline]
+    fn passes_node(&self, _state: &CycleState, _pod: &PodInfo, _node: NodeRef<'_>) -> bool {
+        false
+    }
 }
 
 /// What PostFilter (preemption) decided.
@@ -170,6 +187,13 @@ pub trait PreScorePlugin: Plugin {
         nodes: &[Arc<NodeInfo>],
         snapshot: &Snapshot,
     ) -> Status;
+
+    /// Whether [`PreScorePlugin::pre_score`] reads its `nodes` for this pod. When no PreScore
+    /// plugin of a profile does, the cycle passes an empty list instead of collecting the
+    /// feasible nodes. The default is `true`.
+    fn reads_nodes(&self, _pod: &PodInfo) -> bool {
+        true
+    }
 }
 
 /// Score: ranks feasible nodes; scores are normalized to `0..=100` and weighted.
@@ -180,11 +204,69 @@ pub trait ScorePlugin: Plugin {
     /// A non-success status aborts the cycle with an error.
     fn score(&self, state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> Result<i64, Status>;
 
+    /// The same answer as [`ScorePlugin::score`] for a snapshot node, which the scheduling
+    /// cycle calls: a plugin may answer from the node's compact
+    /// [`NodeRow`](crate::cache::NodeRow) (the default calls `score`). Overrides must agree
+    /// with `score` on every node.
+    ///
+    /// # Errors
+    /// As [`ScorePlugin::score`].
+    #[inline]
+    fn score_node(
+        &self,
+        state: &CycleState,
+        pod: &PodInfo,
+        node: NodeRef<'_>,
+    ) -> Result<i64, Status> {
+        self.score(state, pod, node.info())
+    }
+
+    /// Raw scores of the snapshot nodes at `positions` into `out` (the same length), as
+    /// [`ScorePlugin::score_node`] on each: the scheduling cycle calls this once per plugin,
+    /// so a plugin can read its cycle state once for all nodes (the default calls
+    /// `score_node` per node).
+    ///
+    /// # Errors
+    /// As [`ScorePlugin::score`]; a position outside the snapshot is an error.
+    fn score_positions(
+        &self,
+        state: &CycleState,
+        pod: &PodInfo,
+        snapshot: &Snapshot,
+        positions: &[usize],
+        out: &mut [i64],
+    ) -> Result<(), Status> {
+        score_each_position(snapshot, positions, out, |node| {
+            self.score_node(state, pod, node)
+        })
+    }
+
     /// Normalizes the raw scores of all nodes (same order as the nodes passed to PreScore)
     /// to `0..=MAX_NODE_SCORE`. The default leaves them as they are.
     fn normalize_score(&self, _state: &CycleState, _pod: &PodInfo, _scores: &mut [i64]) -> Status {
         Status::success()
     }
+}
+
+/// `out[i] = score(node at positions[i])` for every position (for
+/// [`ScorePlugin::score_positions`]).
+///
+/// # Errors
+/// The first error of `score`; a position outside the snapshot.
+#[inline]
+pub fn score_each_position(
+    snapshot: &Snapshot,
+    positions: &[usize],
+    out: &mut [i64],
+    mut score: impl FnMut(NodeRef<'_>) -> Result<i64, Status>,
+) -> Result<(), Status> {
+    for (o, &at) in out.iter_mut().zip(positions) {
+        let node = snapshot
+            .node_ref(at)
+            .ok_or_else(|| Status::error(format!("node position {at} is outside the snapshot")))?;
+        *o = score(node)?;
+    }
+    Ok(())
 }
 
 /// Reserve/Unreserve: claim or release per-node resources a plugin tracks itself, before the

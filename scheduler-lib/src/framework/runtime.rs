@@ -17,7 +17,7 @@ use super::plugin::{
     PreFilterPlugin, PreFilterResult, PreScorePlugin, QueueSortPlugin, ReservePlugin, ScorePlugin,
 };
 use super::status::{Code, Status};
-use crate::cache::{NodeInfo, PodInfo, PodKey, Snapshot};
+use crate::cache::{NodeInfo, NodeRef, PodInfo, PodKey, Snapshot};
 use crate::error::Error;
 
 /// The filter status of every evaluated node; nodes not in the map share
@@ -158,6 +158,13 @@ pub struct ScoreResult {
     pub totals: Vec<i64>,
     /// Per plugin: name, weight, normalized (unweighted) score per node.
     pub per_plugin: Vec<(String, i64, Vec<i64>)>,
+}
+
+/// Buffers [`Framework::run_score_positions`] reuses from one cycle to the next.
+#[derive(Clone, Debug, Default)]
+pub struct ScoreBuffers {
+    totals: Vec<i64>,
+    scores: Vec<i64>,
 }
 
 /// One profile: a scheduler name and its plugins at each extension point.
@@ -551,13 +558,41 @@ impl Framework {
     /// Runs Filter plugins on one node; the first non-success wins.
     #[inline]
     pub fn run_filters(&self, state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> Status {
+        self.filter_chain(state, |p| Some(p.filter(state, pod, node)))
+    }
+
+    /// As [`Framework::run_filters`] for a snapshot node: each plugin answers through
+    /// [`FilterPlugin::filter_node`] (from the node's compact row where it can).
+    #[inline]
+    pub fn run_filters_node(&self, state: &CycleState, pod: &PodInfo, node: NodeRef<'_>) -> Status {
+        self.filter_chain(state, |p| {
+            if p.passes_node(state, pod, node) {
+                None
+            } else {
+                Some(p.filter_node(state, pod, node))
+            }
+        })
+    }
+
+    /// The Filter plugins not skipped this cycle, in order, until one does not succeed
+    /// (`filter` answers `None` for a pass known without building a [`Status`]).
+    #[inline(always)]
+    fn filter_chain(
+        &self,
+        state: &CycleState,
+        mut filter: impl FnMut(&dyn FilterPlugin) -> Option<Status>,
+    ) -> Status {
         let mask = state.skip_filter_mask;
         for (i, p) in self.filter.iter().enumerate() {
             if i < 64 && mask & (1 << i) != 0 {
                 continue;
             }
-            let s = p.filter(state, pod, node);
-            if !s.is_success() {
+            let Some(s) = filter(&**p) else {
+                continue;
+            };
+            if s.is_success() {
+                s.discard();
+            } else {
                 return match self.filter_plugin_names.get(i) {
                     Some(name) if **name == *p.name() => s.with_plugin_name(name),
                     _ => s.with_plugin(p.name()),
@@ -644,6 +679,27 @@ impl Framework {
         Status::success()
     }
 
+    /// As [`Framework::run_pre_score`] for the snapshot nodes at `positions`: the nodes
+    /// are collected for the plugins only when one of them reads them
+    /// ([`PreScorePlugin::reads_nodes`]); otherwise they get an empty list.
+    pub fn run_pre_score_positions(
+        &self,
+        state: &mut CycleState,
+        pod: &PodInfo,
+        snapshot: &Snapshot,
+        positions: &[usize],
+    ) -> Status {
+        let nodes: Vec<Arc<NodeInfo>> = if self.pre_score.iter().any(|p| p.reads_nodes(pod)) {
+            positions
+                .iter()
+                .filter_map(|&i| snapshot.nodes().get(i).cloned())
+                .collect()
+        } else {
+            Vec::new()
+        };
+        self.run_pre_score(state, pod, &nodes, snapshot)
+    }
+
     /// Runs Score plugins over `nodes`, normalizes, checks the range and applies weights.
     ///
     /// # Errors
@@ -655,22 +711,78 @@ impl Framework {
         nodes: &[Arc<NodeInfo>],
         breakdown: bool,
     ) -> Result<ScoreResult, Status> {
-        let mut totals = vec![0i64; nodes.len()];
+        let mut totals = Vec::new();
         let mut per_plugin = Vec::new();
-        let mut scores = vec![0i64; nodes.len()];
+        self.score_all(
+            state,
+            pod,
+            nodes.len(),
+            &mut totals,
+            &mut Vec::new(),
+            breakdown.then_some(&mut per_plugin),
+            |p, out| {
+                for (o, n) in out.iter_mut().zip(nodes) {
+                    *o = p.score(state, pod, n)?;
+                }
+                Ok(())
+            },
+        )?;
+        Ok(ScoreResult { totals, per_plugin })
+    }
+
+    /// As [`Framework::run_score`] for the snapshot nodes at `positions` (in that order):
+    /// each plugin answers through [`ScorePlugin::score_node`].
+    ///
+    /// # Errors
+    /// As [`Framework::run_score`]; a position outside the snapshot is an error.
+    pub fn run_score_positions<'b>(
+        &self,
+        state: &CycleState,
+        pod: &PodInfo,
+        snapshot: &Snapshot,
+        positions: &[usize],
+        buffers: &'b mut ScoreBuffers,
+    ) -> Result<&'b [i64], Status> {
+        let ScoreBuffers { totals, scores } = buffers;
+        self.score_all(
+            state,
+            pod,
+            positions.len(),
+            totals,
+            scores,
+            None,
+            |p, out| p.score_positions(state, pod, snapshot, positions, out),
+        )?;
+        Ok(totals)
+    }
+
+    /// Scores `len` nodes (`score(plugin, out)` scores them all into `out`) with every Score plugin not
+    /// skipped, normalizes, checks the range and sums the weighted scores into `totals`
+    /// (`scores` is scratch space; `per_plugin` receives the breakdown when given).
+    #[allow(clippy::too_many_arguments)]
+    fn score_all(
+        &self,
+        state: &CycleState,
+        pod: &PodInfo,
+        len: usize,
+        totals: &mut Vec<i64>,
+        scores: &mut Vec<i64>,
+        mut per_plugin: Option<&mut Vec<(String, i64, Vec<i64>)>>,
+        mut score: impl FnMut(&dyn ScorePlugin, &mut [i64]) -> Result<(), Status>,
+    ) -> Result<(), Status> {
+        totals.clear();
+        totals.resize(len, 0);
+        scores.clear();
+        scores.resize(len, 0);
         for (idx, (p, weight)) in self.score.iter().enumerate() {
             if idx < 64 && state.skip_score_mask & (1 << idx) != 0 {
-                if breakdown {
-                    per_plugin.push((p.name().to_owned(), *weight, vec![0; nodes.len()]));
+                if let Some(pp) = per_plugin.as_deref_mut() {
+                    pp.push((p.name().to_owned(), *weight, vec![0; len]));
                 }
                 continue;
             }
-            for (s, n) in scores.iter_mut().zip(nodes) {
-                *s = p
-                    .score(state, pod, n)
-                    .map_err(|e| e.with_plugin(p.name()))?;
-            }
-            let st = p.normalize_score(state, pod, &mut scores);
+            score(&**p, scores).map_err(|e| e.with_plugin(p.name()))?;
+            let st = p.normalize_score(state, pod, scores);
             if !st.is_success() {
                 return Err(st.with_plugin(p.name()));
             }
@@ -684,11 +796,11 @@ impl Framework {
                 }
                 totals[i] += s * weight;
             }
-            if breakdown {
-                per_plugin.push((p.name().to_owned(), *weight, scores.clone()));
+            if let Some(pp) = per_plugin.as_deref_mut() {
+                pp.push((p.name().to_owned(), *weight, scores.clone()));
             }
         }
-        Ok(ScoreResult { totals, per_plugin })
+        Ok(())
     }
 
     /// Runs Reserve plugins; on a failure, unreserves all and returns it.

@@ -211,6 +211,19 @@ impl Status {
         self.code == Code::Success
     }
 
+    /// Consumes a status; a plain success (no reasons, no plugin: what
+    /// [`Status::success`] returns) owns no memory and is forgotten without running its
+    /// drop glue, which the per-node Filter loop would otherwise call once per plugin and
+    /// node. Anything else is dropped normally.
+    #[inline]
+    pub(crate) fn discard(self) {
+        let owns_nothing =
+            self.plugin.is_none() && matches!(&self.reasons, Reasons::List(l) if l.capacity() == 0);
+        if owns_nothing {
+            std::mem::forget(self);
+        }
+    }
+
     /// Whether the code is `Skip`.
     #[inline]
     pub fn is_skip(&self) -> bool {

@@ -1,5 +1,6 @@
 //! DefaultBinder: writes the binding (`pods/binding`: `spec.nodeName` and `PodScheduled`)
-//! through [`kybern_reconciler::Api::create_binding`].
+//! through [`kybern_reconciler::Api::bind_to_node`] (`create_binding` without decoding the
+//! bound Pod, which the binder does not read).
 
 use std::sync::Arc;
 
@@ -34,7 +35,7 @@ impl Plugin for DefaultBinder {
 impl BindPlugin for DefaultBinder {
     async fn bind(&self, _state: &CycleState, pod: &PodInfo, node: &str) -> Status {
         let api: Api<Pod> = Api::namespaced(self.store.clone(), pod.namespace());
-        match api.create_binding(pod.name(), node).await {
+        match api.bind_to_node(pod.name(), node).await {
             Ok(_) => Status::success(),
             Err(e) => Status::error(e.to_string()),
         }

@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use super::names;
 use crate::cache::{NodeInfo, PodInfo, Snapshot, normalize_image};
-use crate::framework::{CycleState, MAX_NODE_SCORE, Plugin, PreScorePlugin, ScorePlugin, Status};
+use crate::framework::{
+    CycleState, MAX_NODE_SCORE, Plugin, PreScorePlugin, ScorePlugin, Status, score_each_position,
+};
 
 const MB: i64 = 1024 * 1024;
 /// Below this sum of image scores, the score is 0.
@@ -39,6 +41,10 @@ impl Plugin for ImageLocality {
 }
 
 impl PreScorePlugin for ImageLocality {
+    fn reads_nodes(&self, _pod: &PodInfo) -> bool {
+        false
+    }
+
     fn pre_score(
         &self,
         state: &mut CycleState,
@@ -71,21 +77,47 @@ impl PreScorePlugin for ImageLocality {
 
 impl ScorePlugin for ImageLocality {
     fn score(&self, state: &CycleState, _pod: &PodInfo, node: &NodeInfo) -> Result<i64, Status> {
-        let Some(s) = state.read::<PreScoreState>() else {
-            return Ok(0);
-        };
-        if s.images.is_empty() || node.images().is_empty() || s.total_nodes == 0 {
-            return Ok(0);
-        }
-        let mut sum = 0i64;
-        for (img, count) in &s.images {
-            if let Some((_, size)) = node.images().iter().find(|(n, _)| n == img) {
-                let spread = *count as f64 / s.total_nodes as f64;
-                sum += (*size as f64 * spread) as i64;
+        Ok(state
+            .read::<PreScoreState>()
+            .map_or(0, |s| image_score(s, node)))
+    }
+
+    fn score_positions(
+        &self,
+        state: &CycleState,
+        _pod: &PodInfo,
+        snapshot: &Snapshot,
+        positions: &[usize],
+        out: &mut [i64],
+    ) -> Result<(), Status> {
+        match state.read::<PreScoreState>() {
+            // No image of the pod is on any node: every node scores 0.
+            Some(s) if !s.images.is_empty() && s.total_nodes > 0 => {
+                score_each_position(snapshot, positions, out, |node| {
+                    Ok(image_score(s, node.info()))
+                })
+            }
+            _ => {
+                out.fill(0);
+                Ok(())
             }
         }
-        let max = MAX_CONTAINER_THRESHOLD * s.containers.max(1);
-        let clamped = sum.clamp(MIN_THRESHOLD, max);
-        Ok(MAX_NODE_SCORE * (clamped - MIN_THRESHOLD) / (max - MIN_THRESHOLD))
     }
+}
+
+/// The raw score of one node.
+fn image_score(s: &PreScoreState, node: &NodeInfo) -> i64 {
+    if s.images.is_empty() || node.images().is_empty() || s.total_nodes == 0 {
+        return 0;
+    }
+    let mut sum = 0i64;
+    for (img, count) in &s.images {
+        if let Some((_, size)) = node.images().iter().find(|(n, _)| n == img) {
+            let spread = *count as f64 / s.total_nodes as f64;
+            sum += (*size as f64 * spread) as i64;
+        }
+    }
+    let max = MAX_CONTAINER_THRESHOLD * s.containers.max(1);
+    let clamped = sum.clamp(MIN_THRESHOLD, max);
+    MAX_NODE_SCORE * (clamped - MIN_THRESHOLD) / (max - MIN_THRESHOLD)
 }

@@ -454,6 +454,10 @@ impl PreScoreState {
 }
 
 impl PreScorePlugin for InterPodAffinity {
+    fn reads_nodes(&self, _pod: &PodInfo) -> bool {
+        false
+    }
+
     fn pre_score(
         &self,
         state: &mut CycleState,

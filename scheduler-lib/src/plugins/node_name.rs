@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use super::names;
-use crate::cache::{NodeInfo, PodInfo};
+use crate::cache::{NodeInfo, NodeRef, PodInfo};
 use crate::framework::{
     ActionType, ClusterEventWithHint, CycleState, EventResource, FilterPlugin, Plugin, Status,
 };
@@ -43,5 +43,10 @@ impl FilterPlugin for NodeName {
         } else {
             Status::unresolvable(ERR_REASON_NODE_NAME)
         }
+    }
+
+    #[inline]
+    fn passes_node(&self, _state: &CycleState, pod: &PodInfo, _node: NodeRef<'_>) -> bool {
+        pod.node_name().is_empty()
     }
 }

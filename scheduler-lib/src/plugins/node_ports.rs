@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use super::names;
-use crate::cache::{NodeInfo, PodInfo};
+use crate::cache::{NodeInfo, NodeRef, PodInfo};
 use crate::framework::{
     ActionType, ClusterEventWithHint, CycleState, EventResource, FilterPlugin, Plugin, Status,
 };
@@ -36,6 +36,11 @@ impl Plugin for NodePorts {
 }
 
 impl FilterPlugin for NodePorts {
+    #[inline]
+    fn passes_node(&self, _state: &CycleState, pod: &PodInfo, _node: NodeRef<'_>) -> bool {
+        pod.host_ports.is_empty()
+    }
+
     fn filter(&self, _state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> Status {
         if pod.host_ports.is_empty() || node.used_ports().is_empty() {
             return Status::success();

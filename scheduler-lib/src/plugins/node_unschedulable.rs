@@ -7,7 +7,7 @@ use kybern_core::api::core::v1::Taint;
 
 use super::taint_toleration::{pod_tolerations, tolerations_tolerate_taint};
 use super::{FeatureGates, names};
-use crate::cache::{NodeInfo, PodInfo};
+use crate::cache::{NodeInfo, NodeRef, PodInfo};
 use crate::framework::{
     ActionType, ClusterEventWithHint, CycleState, EventResource, FilterPlugin, Plugin,
     QueueingHint, Status,
@@ -74,5 +74,18 @@ impl FilterPlugin for NodeUnschedulable {
         } else {
             Status::unresolvable(ERR_REASON_UNSCHEDULABLE)
         }
+    }
+
+    #[inline]
+    fn filter_node(&self, state: &CycleState, pod: &PodInfo, node: NodeRef<'_>) -> Status {
+        if self.passes_node(state, pod, node) {
+            return Status::success();
+        }
+        self.filter(state, pod, node.info())
+    }
+
+    #[inline]
+    fn passes_node(&self, _state: &CycleState, _pod: &PodInfo, node: NodeRef<'_>) -> bool {
+        !node.row().unschedulable
     }
 }

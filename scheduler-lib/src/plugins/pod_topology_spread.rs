@@ -469,6 +469,13 @@ impl FilterPlugin for PodTopologySpread {
 }
 
 impl PreScorePlugin for PodTopologySpread {
+    /// Only when the pod has (its own or default) `ScheduleAnyway` constraints (an invalid
+    /// constraint errors in PreScore either way).
+    fn reads_nodes(&self, pod: &PodInfo) -> bool {
+        self.constraints(pod, "ScheduleAnyway")
+            .map_or(true, |(c, _)| !c.is_empty())
+    }
+
     fn pre_score(
         &self,
         state: &mut CycleState,

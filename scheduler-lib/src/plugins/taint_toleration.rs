@@ -6,10 +6,11 @@ use std::sync::Arc;
 use kybern_core::api::core::v1::{Taint, Toleration};
 
 use super::{FeatureGates, names};
-use crate::cache::{NodeInfo, PodInfo, Snapshot};
+use crate::cache::{NodeInfo, NodeRef, PodInfo, Snapshot};
 use crate::framework::{
     ActionType, ClusterEventWithHint, CycleState, EventResource, FilterPlugin, MAX_NODE_SCORE,
     Plugin, PreScorePlugin, QueueingHint, ScorePlugin, Status, default_normalize_score,
+    score_each_position,
 };
 
 /// The filter failure reason (upstream no longer prints the taint itself: taint values can
@@ -173,6 +174,30 @@ impl FilterPlugin for TaintToleration {
             Some(_) => Status::unresolvable(ERR_REASON_UNTOLERATED),
         }
     }
+
+    #[inline]
+    fn filter_node(&self, state: &CycleState, pod: &PodInfo, node: NodeRef<'_>) -> Status {
+        if self.passes_node(state, pod, node) {
+            return Status::success();
+        }
+        self.filter(state, pod, node.info())
+    }
+
+    #[inline]
+    fn passes_node(&self, _state: &CycleState, _pod: &PodInfo, node: NodeRef<'_>) -> bool {
+        !node.row().has_taints
+    }
+}
+
+impl TaintToleration {
+    /// The raw score: how many PreferNoSchedule taints no toleration tolerates.
+    fn prefer_no_schedule_untolerated(&self, taints: &[Taint], tolerations: &[Toleration]) -> i64 {
+        taints
+            .iter()
+            .filter(|t| t.effect == EFFECT_PREFER_NO_SCHEDULE)
+            .filter(|t| !tolerations_tolerate_taint(tolerations, t, self.gates))
+            .count() as i64
+    }
 }
 
 impl PreScorePlugin for TaintToleration {
@@ -194,6 +219,10 @@ impl PreScorePlugin for TaintToleration {
         state.write(PreScoreState { tolerations });
         Status::success()
     }
+
+    fn reads_nodes(&self, _pod: &PodInfo) -> bool {
+        false
+    }
 }
 
 impl ScorePlugin for TaintToleration {
@@ -206,11 +235,40 @@ impl ScorePlugin for TaintToleration {
             .read::<PreScoreState>()
             .map(|s| s.tolerations.as_slice())
             .unwrap_or(&[]);
-        Ok(taints
-            .iter()
-            .filter(|t| t.effect == EFFECT_PREFER_NO_SCHEDULE)
-            .filter(|t| !tolerations_tolerate_taint(tolerations, t, self.gates))
-            .count() as i64)
+        Ok(self.prefer_no_schedule_untolerated(taints, tolerations))
+    }
+
+    #[inline]
+    fn score_node(
+        &self,
+        state: &CycleState,
+        pod: &PodInfo,
+        node: NodeRef<'_>,
+    ) -> Result<i64, Status> {
+        if !node.row().has_taints {
+            return Ok(0);
+        }
+        self.score(state, pod, node.info())
+    }
+
+    fn score_positions(
+        &self,
+        state: &CycleState,
+        _pod: &PodInfo,
+        snapshot: &Snapshot,
+        positions: &[usize],
+        out: &mut [i64],
+    ) -> Result<(), Status> {
+        let tolerations = state
+            .read::<PreScoreState>()
+            .map(|s| s.tolerations.as_slice())
+            .unwrap_or(&[]);
+        score_each_position(snapshot, positions, out, |node| {
+            if !node.row().has_taints {
+                return Ok(0);
+            }
+            Ok(self.prefer_no_schedule_untolerated(node.info().taints(), tolerations))
+        })
     }
 
     fn normalize_score(&self, _state: &CycleState, _pod: &PodInfo, scores: &mut [i64]) -> Status {

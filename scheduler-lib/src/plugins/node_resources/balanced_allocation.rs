@@ -1,11 +1,14 @@
 //! NodeResourcesBalancedAllocation: prefer nodes whose resource fractions (requested /
 //! allocatable, pod included) are close to each other.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
-use super::{ResourceWeight, allocatable_and_requested, default_resources};
-use crate::cache::{NodeInfo, PodInfo, Snapshot};
-use crate::framework::{CycleState, MAX_NODE_SCORE, Plugin, PreScorePlugin, ScorePlugin, Status};
+use super::{ResourceWeight, RowColumns, allocatable_and_requested, default_resources};
+use crate::cache::{NodeInfo, NodeRef, PodInfo, Snapshot};
+use crate::framework::{
+    CycleState, MAX_NODE_SCORE, Plugin, PreScorePlugin, ScorePlugin, Status, score_each_position,
+};
 use crate::plugins::names;
 
 /// Arguments (`NodeResourcesBalancedAllocationArgs`).
@@ -27,12 +30,15 @@ impl Default for BalancedAllocationArgs {
 #[derive(Clone, Debug, Default)]
 pub struct BalancedAllocation {
     args: BalancedAllocationArgs,
+    /// The row column of each compared resource.
+    columns: RowColumns,
 }
 
 impl BalancedAllocation {
     /// With arguments.
     pub fn new(args: BalancedAllocationArgs) -> Arc<Self> {
-        Arc::new(BalancedAllocation { args })
+        let columns = RowColumns::of(&args.resources);
+        Arc::new(BalancedAllocation { args, columns })
     }
 }
 
@@ -46,6 +52,10 @@ impl Plugin for BalancedAllocation {
 }
 
 impl PreScorePlugin for BalancedAllocation {
+    fn reads_nodes(&self, _pod: &PodInfo) -> bool {
+        false
+    }
+
     fn pre_score(
         &self,
         state: &mut CycleState,
@@ -69,27 +79,36 @@ impl PreScorePlugin for BalancedAllocation {
 }
 
 impl ScorePlugin for BalancedAllocation {
-    fn score(&self, state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> Result<i64, Status> {
-        let computed;
-        let reqs = match state.read::<PreScoreState>() {
-            Some(s) => &s.0,
-            None => {
-                computed = self
-                    .args
+    resource_score_methods!(true);
+}
+
+impl BalancedAllocation {
+    /// The pod's requests of the scored resources: PreScore's copy, or computed.
+    fn requests<'a>(&self, state: &'a CycleState, pod: &PodInfo) -> Cow<'a, [i64]> {
+        match state.read::<PreScoreState>() {
+            Some(s) => Cow::Borrowed(&s.0),
+            None => Cow::Owned(
+                self.args
                     .resources
                     .iter()
                     .map(|r| pod.requests.get(&r.name))
-                    .collect::<Vec<_>>();
-                &computed
-            }
-        };
+                    .collect(),
+            ),
+        }
+    }
+
+    /// The score of one node for the pod's requests `reqs` of the scored resources,
+    /// `resource(i, pod request)` giving the node's (allocatable, requested with the pod)
+    /// of resource `i`.
+    #[inline]
+    fn score_from(&self, reqs: &[i64], resource: impl Fn(usize, i64) -> (i64, i64)) -> i64 {
         // Fractions without allocating for up to 8 resources (the common case is 2).
         let mut buf = [0f64; 8];
         let mut spill: Vec<f64> = Vec::new();
         let mut n = 0usize;
         let mut total = 0f64;
-        for (r, req) in self.args.resources.iter().zip(reqs) {
-            let (alloc, requested) = allocatable_and_requested(node, *req, &r.name, true);
+        for (i, req) in reqs.iter().enumerate().take(self.args.resources.len()) {
+            let (alloc, requested) = resource(i, *req);
             if alloc == 0 {
                 continue;
             }
@@ -114,6 +133,6 @@ impl ScorePlugin for BalancedAllocation {
             }
             _ => 0.0,
         };
-        Ok(((1.0 - std) * MAX_NODE_SCORE as f64) as i64)
+        ((1.0 - std) * MAX_NODE_SCORE as f64) as i64
     }
 }

@@ -6,12 +6,13 @@ use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use super::{ResourceWeight, allocatable_and_requested, default_resources};
+use super::{ResourceWeight, RowColumns, allocatable_and_requested, default_resources};
 use crate::cache::resource::is_extended_resource_name;
-use crate::cache::{NodeInfo, PodInfo, Resource, Snapshot};
+use crate::cache::{NodeInfo, NodeRef, PodInfo, Resource, Snapshot};
 use crate::framework::{
     ActionType, ClusterEventWithHint, CycleState, EventResource, FilterPlugin, MAX_NODE_SCORE,
     Plugin, PreFilterPlugin, PreFilterResult, PreScorePlugin, QueueingHint, ScorePlugin, Status,
+    score_each_position,
 };
 use crate::plugins::names;
 
@@ -161,6 +162,8 @@ pub fn fits_request(req: &Resource, node: &NodeInfo, args: &FitArgs) -> Vec<Insu
 #[derive(Clone, Debug, Default)]
 pub struct Fit {
     args: FitArgs,
+    /// The row column of each scored resource.
+    columns: RowColumns,
 }
 
 impl Fit {
@@ -203,7 +206,8 @@ impl Fit {
                 ));
             }
         }
-        Ok(Arc::new(Fit { args }))
+        let columns = RowColumns::of(&args.resources);
+        Ok(Arc::new(Fit { args, columns }))
     }
 
     /// The arguments.
@@ -282,21 +286,38 @@ impl PreFilterPlugin for Fit {
     }
 }
 
+/// The pod's effective requests: PreFilter's copy, or the pod's own.
+#[inline]
+fn pod_request<'a>(state: &'a CycleState, pod: &'a PodInfo) -> &'a Resource {
+    state
+        .read::<PreFilterState>()
+        .map_or(&pod.requests, |s| &s.0)
+}
+
+/// The common case, decided without [`fits_request`]: a pod with no scalar requests fits
+/// when the node has room for one more pod and `free` (cpu, memory, ephemeral storage)
+/// covers its requests.
+#[inline]
+fn fits_fixed_resources(req: &Resource, pods: i64, allowed_pods: i64, free: [i64; 3]) -> bool {
+    pods < allowed_pods
+        && req.scalar.is_empty()
+        && req.milli_cpu <= free[0]
+        && req.memory <= free[1]
+        && req.ephemeral_storage <= free[2]
+}
+
 impl FilterPlugin for Fit {
     #[inline]
     fn filter(&self, state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> Status {
-        let req = state
-            .read::<PreFilterState>()
-            .map_or(&pod.requests, |s| &s.0);
-        // Fast path: the common case of cpu/memory/ephemeral requests that fit.
+        let req = pod_request(state, pod);
         let a = &node.allocatable;
         let u = &node.requested;
-        if (node.pods().len() as i64) < a.allowed_pod_number
-            && req.scalar.is_empty()
-            && req.milli_cpu <= a.milli_cpu - u.milli_cpu
-            && req.memory <= a.memory - u.memory
-            && req.ephemeral_storage <= a.ephemeral_storage - u.ephemeral_storage
-        {
+        let free = [
+            a.milli_cpu - u.milli_cpu,
+            a.memory - u.memory,
+            a.ephemeral_storage - u.ephemeral_storage,
+        ];
+        if fits_fixed_resources(req, node.pods().len() as i64, a.allowed_pod_number, free) {
             return Status::success();
         }
         let insufficient = fits_request(req, node, &self.args);
@@ -310,9 +331,34 @@ impl FilterPlugin for Fit {
         };
         Status::with_reasons(code, insufficient.into_iter().map(|r| r.reason).collect())
     }
+
+    #[inline]
+    fn filter_node(&self, state: &CycleState, pod: &PodInfo, node: NodeRef<'_>) -> Status {
+        if self.passes_node(state, pod, node) {
+            return Status::success();
+        }
+        self.filter(state, pod, node.info())
+    }
+
+    #[inline]
+    fn passes_node(&self, _state: &CycleState, pod: &PodInfo, node: NodeRef<'_>) -> bool {
+        let r = node.row();
+        let free = [
+            r.allocatable_milli_cpu - r.requested_milli_cpu,
+            r.allocatable_memory - r.requested_memory,
+            r.allocatable_ephemeral_storage - r.requested_ephemeral_storage,
+        ];
+        // PreFilter stores exactly `pod.requests` (the `filter` path reads that copy): read
+        // the pod's own, not the cycle state, once per node.
+        fits_fixed_resources(&pod.requests, i64::from(r.pods), r.allowed_pod_number, free)
+    }
 }
 
 impl PreScorePlugin for Fit {
+    fn reads_nodes(&self, _pod: &PodInfo) -> bool {
+        false
+    }
+
     fn pre_score(
         &self,
         state: &mut CycleState,
@@ -363,25 +409,33 @@ fn broken_linear(shape: &[ShapePoint], p: i64) -> i64 {
 }
 
 impl ScorePlugin for Fit {
-    #[inline]
-    fn score(&self, state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> Result<i64, Status> {
-        let computed;
-        let reqs = match state.read::<PreScoreState>() {
-            Some(s) => &s.0,
-            None => {
-                computed = self
-                    .args
+    resource_score_methods!(false);
+}
+
+impl Fit {
+    /// The pod's requests of the scored resources: PreScore's copy, or computed.
+    fn requests<'a>(&self, state: &'a CycleState, pod: &PodInfo) -> Cow<'a, [i64]> {
+        match state.read::<PreScoreState>() {
+            Some(s) => Cow::Borrowed(&s.0),
+            None => Cow::Owned(
+                self.args
                     .resources
                     .iter()
                     .map(|r| pod.non_zero_requests.get(&r.name))
-                    .collect::<Vec<_>>();
-                &computed
-            }
-        };
+                    .collect(),
+            ),
+        }
+    }
+
+    /// The score of one node for the pod's requests `reqs` of the scored resources,
+    /// `resource(i, pod request)` giving the node's (allocatable, requested with the pod)
+    /// of resource `i`.
+    #[inline]
+    fn score_from(&self, reqs: &[i64], resource: impl Fn(usize, i64) -> (i64, i64)) -> i64 {
         let mut score = 0i64;
         let mut weight_sum = 0i64;
-        for (r, req) in self.args.resources.iter().zip(reqs) {
-            let (alloc, requested) = allocatable_and_requested(node, *req, &r.name, false);
+        for (i, (r, req)) in self.args.resources.iter().zip(reqs).enumerate() {
+            let (alloc, requested) = resource(i, *req);
             if alloc == 0 {
                 continue;
             }
@@ -401,13 +455,13 @@ impl ScorePlugin for Fit {
             weight_sum += r.weight;
         }
         if weight_sum == 0 {
-            return Ok(0);
+            return 0;
         }
-        Ok(match self.args.strategy {
+        match self.args.strategy {
             ScoringStrategy::RequestedToCapacityRatio(_) => {
                 (score as f64 / weight_sum as f64).round() as i64
             }
             _ => score / weight_sum,
-        })
+        }
     }
 }
