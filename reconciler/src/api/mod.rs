@@ -25,7 +25,7 @@ mod binding;
 mod params;
 mod scale;
 
-use std::any::Any;
+use std::any::{Any, TypeId};
 use std::marker::PhantomData;
 use std::sync::Arc;
 
@@ -40,8 +40,8 @@ pub use params::{DeleteParams, ListParams, WatchParams};
 pub use scale::{Scale, ScaleSpec, ScaleStatus};
 
 use crate::store::{
-    DeleteOutcome, ListOptions, Patch, PatchOptions, Store, StoreError, WatchEvent, WatchOptions,
-    WriteScope,
+    DeleteOutcome, ListOptions, Patch, PatchOptions, Store, StoreError, WatchEvent, WatchEventRef,
+    WatchOptions, WriteScope,
 };
 
 /// Typed access to objects of kind `K`, in one namespace or across all of them.
@@ -144,27 +144,52 @@ fn to_dynamic<K: Serialize + Clone + 'static>(obj: &K) -> Result<DynamicObject, 
     })
 }
 
-/// `DynamicObject` → `K` (no serde round trip when `K` is `DynamicObject`).
+/// `DynamicObject` → `K` (no serde round trip when `K` is `DynamicObject`; no copy either when
+/// `obj` is the only reference).
 fn from_dynamic<K: DeserializeOwned + 'static>(obj: Arc<DynamicObject>) -> Result<K, StoreError> {
-    let boxed: Box<dyn Any> = Box::new(Arc::unwrap_or_clone(obj));
-    match boxed.downcast::<K>() {
-        Ok(k) => Ok(*k),
-        Err(boxed) => {
-            let obj = boxed
-                .downcast::<DynamicObject>()
-                .map_err(|_| StoreError::Internal {
-                    message: "object conversion lost its type".into(),
-                })?;
-            let kind = obj
-                .types
-                .as_ref()
-                .map(|t| t.kind.clone())
-                .unwrap_or_default();
-            serde_json::from_value(obj.to_value()).map_err(|e| StoreError::Serialization {
-                kind,
-                message: e.to_string(),
-            })
-        }
+    if TypeId::of::<K>() == TypeId::of::<DynamicObject>() {
+        return downcast(Box::new(Arc::unwrap_or_clone(obj)));
+    }
+    from_dynamic_ref(&obj)
+}
+
+/// `&DynamicObject` → `K`: a copy when `K` is `DynamicObject`, else a serde conversion (which
+/// reads the object without copying it first).
+fn from_dynamic_ref<K: DeserializeOwned + 'static>(obj: &DynamicObject) -> Result<K, StoreError> {
+    if TypeId::of::<K>() == TypeId::of::<DynamicObject>() {
+        return downcast(Box::new(obj.clone()));
+    }
+    let kind = obj
+        .types
+        .as_ref()
+        .map(|t| t.kind.clone())
+        .unwrap_or_default();
+    serde_json::from_value(obj.to_value()).map_err(|e| StoreError::Serialization {
+        kind,
+        message: e.to_string(),
+    })
+}
+
+/// A `DynamicObject` as `K` when they are the same type.
+fn downcast<K: 'static>(obj: Box<DynamicObject>) -> Result<K, StoreError> {
+    let boxed: Box<dyn Any> = obj;
+    boxed
+        .downcast::<K>()
+        .map(|k| *k)
+        .map_err(|_| StoreError::Internal {
+            message: "object conversion lost its type".into(),
+        })
+}
+
+/// A watch event of a batch as a typed event.
+fn typed_event<K: DeserializeOwned + 'static>(
+    ev: WatchEventRef<'_>,
+) -> Result<WatchEvent<K>, StoreError> {
+    match ev {
+        WatchEvent::Added(o) => from_dynamic_ref(o).map(WatchEvent::Added),
+        WatchEvent::Modified(o) => from_dynamic_ref(o).map(WatchEvent::Modified),
+        WatchEvent::Deleted(o) => from_dynamic_ref(o).map(WatchEvent::Deleted),
+        WatchEvent::Bookmark(b) => Ok(WatchEvent::Bookmark(b)),
     }
 }
 
@@ -338,7 +363,10 @@ where
     }
 
     /// Watches objects: a stream of events in revision order, ending after an error (Expired:
-    /// relist and watch again from the list's revision).
+    /// relist and watch again from the list's revision). Reads the store through
+    /// [`Store::watch_batches`](crate::store::Store::watch_batches) and converts each event
+    /// from the borrowed object (one poll of the store per batch, no reference count per
+    /// event).
     ///
     /// # Errors
     /// See [`Store::watch`].
@@ -353,15 +381,14 @@ where
             resource_version: params.resource_version.clone(),
             bookmarks: params.bookmarks,
         };
-        let stream = self.store.watch(&self.resource, &options).await?;
-        Ok(stream
-            .map(|item| {
-                item.and_then(|ev| match ev {
-                    WatchEvent::Added(o) => from_dynamic(o).map(WatchEvent::Added),
-                    WatchEvent::Modified(o) => from_dynamic(o).map(WatchEvent::Modified),
-                    WatchEvent::Deleted(o) => from_dynamic(o).map(WatchEvent::Deleted),
-                    WatchEvent::Bookmark(b) => Ok(WatchEvent::Bookmark(b)),
-                })
+        let batches = self.store.watch_batches(&self.resource, &options).await?;
+        Ok(batches
+            .flat_map(|item| {
+                let events: Vec<_> = match item {
+                    Ok(batch) => batch.iter().map(typed_event).collect(),
+                    Err(e) => vec![Err(e)],
+                };
+                futures::stream::iter(events)
             })
             .boxed())
     }
