@@ -1,5 +1,6 @@
-//! MemoryStore benchmarks: write throughput with 0, 1 and 100 active watchers, write-to-watch
-//! delivery latency with 1 and 100 watchers, and a label-selector list over 100,000 objects.
+//! MemoryStore benchmarks: write throughput with 0, 1 and 100 active watchers (per-event
+//! `watch`, and `watch_batches` for 100), write-to-watch delivery latency with 1 and 100
+//! watchers (both APIs for 100), and a label-selector list over 100,000 objects.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use std::hint::black_box;
@@ -37,35 +38,111 @@ fn cm(i: usize) -> DynamicObject {
     o
 }
 
-/// Spawns `n` watchers that drain every event; a watcher that falls behind re-watches (counted).
+/// What every watcher does with each event it receives: counts it and reads its type and its
+/// object's `resourceVersion` (so the object itself is touched, as any real consumer would).
+#[inline]
+fn consume(ev: &WatchEvent<&Arc<DynamicObject>>) -> u64 {
+    match ev {
+        WatchEvent::Added(o) | WatchEvent::Modified(o) | WatchEvent::Deleted(o) => {
+            o.metadata.resource_version.as_deref().map_or(0, str::len) as u64
+                + ev.type_name().len() as u64
+        }
+        WatchEvent::Bookmark(_) => 0,
+    }
+}
+
+/// One bench watcher's tallies: events received (published after each item) and a checksum
+/// of what [`consume`] read.
+#[derive(Default)]
+struct Tally {
+    events: AtomicU64,
+    checksum: AtomicU64,
+}
+
+/// How the bench watchers read: `Store::watch` (one stream item per event) or
+/// `Store::watch_batches` (one item per run of available events, objects borrowed).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Events,
+    Batches,
+}
+
+/// Spawns `n` watchers that receive and [`consume`] every event; a watcher that falls behind
+/// re-watches (counted). Returns each watcher's tally.
 fn spawn_watchers(
     rt: &tokio::runtime::Runtime,
     store: &Arc<dyn Store>,
     n: usize,
     rewatches: &Arc<AtomicU64>,
-) {
+    mode: Mode,
+) -> Vec<Arc<Tally>> {
     let r = ConfigMap::api_resource(&());
+    let mut tallies = Vec::new();
     for _ in 0..n {
         let store = store.clone();
         let r = r.clone();
         let rewatches = rewatches.clone();
+        let tally = Arc::new(Tally::default());
+        tallies.push(tally.clone());
         rt.spawn(async move {
+            let (mut events, mut sum) = (0u64, 0u64);
             loop {
                 let from = store.current_revision().await.unwrap();
                 let opts = WatchOptions {
                     resource_version: Some(from.to_string()),
                     ..WatchOptions::default()
                 };
-                let mut w = store.watch(&r, &opts).await.unwrap();
-                while let Some(ev) = w.next().await {
-                    if ev.is_err() {
-                        rewatches.fetch_add(1, Ordering::Relaxed);
-                        break;
+                // Each loop ends when the watch ends (Expired: it fell behind).
+                if mode == Mode::Events {
+                    let mut w = store.watch(&r, &opts).await.unwrap();
+                    loop {
+                        let Some(Ok(ev)) = w.next().await else {
+                            break;
+                        };
+                        events += 1;
+                        sum = sum.wrapping_add(consume(&ev.as_ref()));
+                        // Only this watcher writes its tally: an uncontended store.
+                        tally.events.store(events, Ordering::Relaxed);
+                        tally.checksum.store(sum, Ordering::Relaxed);
                     }
-                    black_box(ev.ok());
+                } else {
+                    let mut w = store.watch_batches(&r, &opts).await.unwrap();
+                    loop {
+                        let Some(Ok(batch)) = w.next().await else {
+                            break;
+                        };
+                        for ev in &batch {
+                            events += 1;
+                            sum = sum.wrapping_add(consume(&ev));
+                        }
+                        tally.events.store(events, Ordering::Relaxed);
+                        tally.checksum.store(sum, Ordering::Relaxed);
+                    }
                 }
+                rewatches.fetch_add(1, Ordering::Relaxed);
             }
         });
+    }
+    tallies
+}
+
+/// Sums the watchers' event counts.
+fn delivered(tallies: &[Arc<Tally>]) -> (u64, u64) {
+    let events = tallies
+        .iter()
+        .map(|t| t.events.load(Ordering::Relaxed))
+        .sum();
+    let checksum = tallies
+        .iter()
+        .map(|t| t.checksum.load(Ordering::Relaxed))
+        .fold(0u64, u64::wrapping_add);
+    (events, checksum)
+}
+
+/// Waits until `n` watches are open (so that every watcher sees every benchmarked write).
+fn wait_for_watchers(store: &Arc<dyn Store>, n: usize) {
+    while store.metrics().watchers < n as u64 {
+        std::thread::sleep(Duration::from_millis(1));
     }
 }
 
@@ -85,13 +162,14 @@ fn seed(rt: &tokio::runtime::Runtime, store: &Arc<dyn Store>, n: usize) -> Vec<D
 /// Unconditional updates of small objects, round-robin over the seeded ones, with `watchers`
 /// watchers draining every event. The writer runs outside the runtime (`block_on` on the bench
 /// thread), the watchers on its 2 workers.
-fn writes(c: &mut Criterion, name: &str, watchers: usize) {
+fn writes(c: &mut Criterion, name: &str, watchers: usize, mode: Mode) {
     let rt = runtime();
     let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
     let r: ApiResource = ConfigMap::api_resource(&());
     let objs = seed(&rt, &store, OBJECTS);
     let rewatches = Arc::new(AtomicU64::new(0));
-    spawn_watchers(&rt, &store, watchers, &rewatches);
+    let tallies = spawn_watchers(&rt, &store, watchers, &rewatches, mode);
+    wait_for_watchers(&store, watchers);
     let mut g = c.benchmark_group("memory_store");
     g.throughput(Throughput::Elements(1));
     let mut counter = 0u64;
@@ -112,37 +190,59 @@ fn writes(c: &mut Criterion, name: &str, watchers: usize) {
     });
     g.finish();
     let m = store.metrics();
+    // Let the watchers catch up, then check that each received every write.
+    let expected = counter * watchers as u64;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while delivered(&tallies).0 < expected && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let (events, checksum) = delivered(&tallies);
     eprintln!(
-        "{name}: {} watchers, {} re-watches after falling behind, max queue depth {}, {} events delivered",
+        "{name}: {} watchers, {} re-watches after falling behind, max queue depth {}, \
+         {events} of {expected} events received and read (checksum {checksum})",
         m.watchers,
         rewatches.load(Ordering::Relaxed),
         m.watch_queue_depth_max,
-        m.watch_events_sent
     );
 }
 
 fn writes_without_watchers(c: &mut Criterion) {
-    writes(c, "update_small_object_no_watchers", 0);
+    writes(c, "update_small_object_no_watchers", 0, Mode::Events);
 }
 
 fn writes_with_one_watcher(c: &mut Criterion) {
-    writes(c, "update_small_object_1_watcher", 1);
+    writes(c, "update_small_object_1_watcher", 1, Mode::Events);
 }
 
 fn writes_with_watchers(c: &mut Criterion) {
-    writes(c, "update_small_object_100_watchers", WATCHERS);
+    writes(
+        c,
+        "update_small_object_100_watchers",
+        WATCHERS,
+        Mode::Events,
+    );
+}
+
+fn writes_with_batched_watchers(c: &mut Criterion) {
+    writes(
+        c,
+        "update_small_object_100_watchers_batched",
+        WATCHERS,
+        Mode::Batches,
+    );
 }
 
 /// Write → the measured watcher's `poll_next` returning the event, one write at a time: the
 /// writer waits for the delivery before the next write (a realistic, non-saturating rate), with
 /// `watchers - 1` other watchers also receiving every event.
-fn latency(c: &mut Criterion, name: &str, watchers: usize) {
+fn latency(c: &mut Criterion, name: &str, watchers: usize, mode: Mode) {
     let rt = runtime();
     let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
     let r: ApiResource = ConfigMap::api_resource(&());
     let objs = seed(&rt, &store, OBJECTS);
     let rewatches = Arc::new(AtomicU64::new(0));
-    spawn_watchers(&rt, &store, watchers - 1, &rewatches);
+    let _tallies = spawn_watchers(&rt, &store, watchers - 1, &rewatches, mode);
+    wait_for_watchers(&store, watchers - 1);
     // The measured watcher reports the instant it received each event.
     let (tx, rx) = std::sync::mpsc::channel::<Instant>();
     {
@@ -154,14 +254,30 @@ fn latency(c: &mut Criterion, name: &str, watchers: usize) {
                 resource_version: Some(from.to_string()),
                 ..WatchOptions::default()
             };
-            let mut w = store.watch(&r, &opts).await.unwrap();
-            tokio::spawn(async move {
-                while let Some(Ok(ev)) = w.next().await {
-                    if matches!(ev, WatchEvent::Modified(_)) && tx.send(Instant::now()).is_err() {
-                        break;
+            if mode == Mode::Events {
+                let mut w = store.watch(&r, &opts).await.unwrap();
+                tokio::spawn(async move {
+                    while let Some(Ok(ev)) = w.next().await {
+                        if matches!(ev, WatchEvent::Modified(_)) && tx.send(Instant::now()).is_err()
+                        {
+                            break;
+                        }
                     }
-                }
-            });
+                });
+            } else {
+                let mut w = store.watch_batches(&r, &opts).await.unwrap();
+                tokio::spawn(async move {
+                    while let Some(Ok(batch)) = w.next().await {
+                        for ev in &batch {
+                            if matches!(ev, WatchEvent::Modified(_))
+                                && tx.send(Instant::now()).is_err()
+                            {
+                                return;
+                            }
+                        }
+                    }
+                });
+            }
         });
     }
     let mut samples = Vec::new();
@@ -197,11 +313,25 @@ fn latency(c: &mut Criterion, name: &str, watchers: usize) {
 }
 
 fn write_to_watch_latency_one(c: &mut Criterion) {
-    latency(c, "write_to_watch_delivery_1_watcher", 1);
+    latency(c, "write_to_watch_delivery_1_watcher", 1, Mode::Events);
 }
 
 fn write_to_watch_latency(c: &mut Criterion) {
-    latency(c, "write_to_watch_delivery_100_watchers", WATCHERS);
+    latency(
+        c,
+        "write_to_watch_delivery_100_watchers",
+        WATCHERS,
+        Mode::Events,
+    );
+}
+
+fn write_to_watch_latency_batched(c: &mut Criterion) {
+    latency(
+        c,
+        "write_to_watch_delivery_100_watchers_batched",
+        WATCHERS,
+        Mode::Batches,
+    );
 }
 
 fn list_100k_with_label_selector(c: &mut Criterion) {
@@ -242,8 +372,10 @@ criterion_group!(
     writes_without_watchers,
     writes_with_one_watcher,
     writes_with_watchers,
+    writes_with_batched_watchers,
     write_to_watch_latency_one,
     write_to_watch_latency,
+    write_to_watch_latency_batched,
     list_100k_with_label_selector
 );
 criterion_main!(benches);

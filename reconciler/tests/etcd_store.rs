@@ -277,6 +277,9 @@ etcd_conformance!(
     api_pod_binding,
     watch_bookmarks,
     concurrent_increments_are_linearizable,
+    batched_watches,
+    batched_watch_bookmarks,
+    batched_concurrent_increments,
 );
 
 /// The stored form is upstream's: the object as JSON under `/registry/...`, without

@@ -10,7 +10,7 @@ use futures::StreamExt as _;
 use kybern_core::api::core::v1::ConfigMap;
 use kybern_core::{ApiResource, DynamicObject, Resource};
 use kybern_reconciler::store::{
-    MemoryStore, Store, WatchEvent, WatchOptions, WatchStream, WriteScope,
+    MemoryStore, Store, WatchBatchStream, WatchEvent, WatchOptions, WatchStream, WriteScope,
 };
 use serde_json::json;
 
@@ -79,6 +79,24 @@ struct Case {
     writer_in_runtime: bool,
     /// Every other watcher watches only namespace `a`.
     filtered: bool,
+    /// Every other watcher uses `watch_batches` (its batches flattened for the comparison).
+    batched: bool,
+}
+
+/// A batched watch's events, one by one (checking that no batch is empty).
+fn flatten(batches: WatchBatchStream) -> WatchStream {
+    batches
+        .flat_map(|item| {
+            let events: Vec<_> = match item {
+                Ok(b) => {
+                    assert!(!b.is_empty(), "empty batch");
+                    b.iter().map(|e| Ok(e.map(Arc::clone))).collect()
+                }
+                Err(e) => vec![Err(e)],
+            };
+            futures::stream::iter(events)
+        })
+        .boxed()
 }
 
 /// Opens the watchers, performs the writes (creates, then updates, then deletes, alternating
@@ -98,7 +116,11 @@ fn check(case: &Case) {
             resource_version: Some(from.to_string()),
             ..WatchOptions::default()
         };
-        let w = rt.block_on(store.watch(&r, &opts)).unwrap();
+        let w = if case.batched && i % 2 == 0 {
+            flatten(rt.block_on(store.watch_batches(&r, &opts)).unwrap())
+        } else {
+            rt.block_on(store.watch(&r, &opts)).unwrap()
+        };
         namespaces.push(ns);
         tasks.push(w);
     }
@@ -168,6 +190,7 @@ fn fan_out_delivers_every_event_once_in_order() {
             writes: 600,
             writer_in_runtime: false,
             filtered: false,
+            batched: false,
         },
         Case {
             name: "3 watchers (direct wake-ups), writer in the runtime",
@@ -175,6 +198,7 @@ fn fan_out_delivers_every_event_once_in_order() {
             writes: 600,
             writer_in_runtime: true,
             filtered: false,
+            batched: false,
         },
         Case {
             name: "64 watchers (relayed), writer outside the runtime",
@@ -182,6 +206,7 @@ fn fan_out_delivers_every_event_once_in_order() {
             writes: 1500,
             writer_in_runtime: false,
             filtered: false,
+            batched: false,
         },
         Case {
             name: "64 watchers (relayed), writer in the runtime, half filtered",
@@ -189,6 +214,23 @@ fn fan_out_delivers_every_event_once_in_order() {
             writes: 1500,
             writer_in_runtime: true,
             filtered: true,
+            batched: false,
+        },
+        Case {
+            name: "64 watchers, half on batches, writer outside the runtime",
+            watchers: 64,
+            writes: 1500,
+            writer_in_runtime: false,
+            filtered: false,
+            batched: true,
+        },
+        Case {
+            name: "64 watchers, half on batches, writer in the runtime, half filtered",
+            watchers: 64,
+            writes: 1500,
+            writer_in_runtime: true,
+            filtered: true,
+            batched: true,
         },
     ];
     for case in &cases {
@@ -232,5 +274,43 @@ fn relay_runtime_shutdown_loses_no_wakeup() {
         let seen = second.block_on(h).unwrap();
         let revs: Vec<u64> = seen.iter().map(|e| e.3).collect();
         assert_eq!(revs, (1..=20).collect::<Vec<_>>(), "watcher {i}");
+    }
+}
+
+/// An unfiltered batched watch hands out every event already written as one batch per
+/// history chunk (256 events), not one item per event; a filtered one as one batch per drain.
+#[test]
+fn batches_group_available_events() {
+    let rt = multi_thread();
+    let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+    let r = cms();
+    let cases = [
+        ("unfiltered", None, 300, vec![256, 44]),
+        ("namespace a", Some("a".to_owned()), 150, vec![150]),
+    ];
+    for (name, namespace, want, sizes) in cases {
+        let from = rt.block_on(store.current_revision()).unwrap();
+        let opts = WatchOptions {
+            namespace,
+            resource_version: Some(from.to_string()),
+            ..WatchOptions::default()
+        };
+        let mut w = rt.block_on(store.watch_batches(&r, &opts)).unwrap();
+        for i in 0..300 {
+            let ns = if i % 2 == 0 { "a" } else { "b" };
+            rt.block_on(store.create(&r, cm(ns, &format!("{name}-{i}"))))
+                .unwrap();
+        }
+        let mut got = Vec::new();
+        let mut revs = Vec::new();
+        while revs.len() < want {
+            let b = rt.block_on(w.next()).unwrap().unwrap();
+            got.push(b.len());
+            revs.extend(b.iter().map(|e| describe(&e.map(Arc::clone)).3));
+        }
+        assert_eq!(got, sizes, "{name}: batch sizes");
+        let step = if opts.namespace.is_some() { 2 } else { 1 };
+        let expected: Vec<u64> = (0..want as u64).map(|i| from + 1 + i * step).collect();
+        assert_eq!(revs, expected, "{name}: every event once, in order");
     }
 }

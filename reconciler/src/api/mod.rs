@@ -25,7 +25,7 @@ mod binding;
 mod params;
 mod scale;
 
-use std::any::Any;
+use std::any::{Any, TypeId};
 use std::marker::PhantomData;
 use std::sync::Arc;
 
@@ -41,8 +41,8 @@ pub use params::{DeleteParams, ListParams, WatchParams};
 pub use scale::{Scale, ScaleSpec, ScaleStatus};
 
 use crate::store::{
-    DeleteOutcome, ListOptions, Patch, PatchOptions, Store, StoreError, WatchEvent, WatchOptions,
-    WriteScope,
+    DeleteOutcome, ListOptions, Patch, PatchOptions, Store, StoreError, WatchEvent, WatchEventRef,
+    WatchOptions, WriteScope,
 };
 
 /// Typed access to objects of kind `K`, in one namespace or across all of them.
@@ -145,20 +145,23 @@ fn to_dynamic<K: Serialize + Clone + 'static>(obj: &K) -> Result<DynamicObject, 
     })
 }
 
-/// `DynamicObject` → `K` (no serde round trip when `K` is `DynamicObject`). Other kinds
-/// are decoded straight from the stored object's fields, borrowed: neither the object nor its
-/// fields are copied first (only the typed `metadata` goes through a `Value`).
+/// `DynamicObject` → `K` (no serde round trip when `K` is `DynamicObject`; no copy either when
+/// `obj` is the only reference).
 fn from_dynamic<K: DeserializeOwned + 'static>(obj: Arc<DynamicObject>) -> Result<K, StoreError> {
-    if std::any::TypeId::of::<K>() == std::any::TypeId::of::<DynamicObject>() {
-        let boxed: Box<dyn Any> = Box::new(Arc::unwrap_or_clone(obj));
-        return boxed
-            .downcast::<K>()
-            .map(|k| *k)
-            .map_err(|_| StoreError::Internal {
-                message: "object conversion lost its type".into(),
-            });
+    if TypeId::of::<K>() == TypeId::of::<DynamicObject>() {
+        return downcast(Box::new(Arc::unwrap_or_clone(obj)));
     }
-    decode_borrowed(&obj).map_err(|e| StoreError::Serialization {
+    from_dynamic_ref(&obj)
+}
+
+/// `&DynamicObject` → `K`: a copy when `K` is `DynamicObject`; other kinds are decoded straight
+/// from the stored object's fields, borrowed: neither the object nor its fields are copied first
+/// (only the typed `metadata` goes through a `Value`).
+fn from_dynamic_ref<K: DeserializeOwned + 'static>(obj: &DynamicObject) -> Result<K, StoreError> {
+    if TypeId::of::<K>() == TypeId::of::<DynamicObject>() {
+        return downcast(Box::new(obj.clone()));
+    }
+    decode_borrowed(obj).map_err(|e| StoreError::Serialization {
         kind: obj
             .types
             .as_ref()
@@ -166,6 +169,29 @@ fn from_dynamic<K: DeserializeOwned + 'static>(obj: Arc<DynamicObject>) -> Resul
             .unwrap_or_default(),
         message: e.to_string(),
     })
+}
+
+/// A `DynamicObject` as `K` when they are the same type.
+fn downcast<K: 'static>(obj: Box<DynamicObject>) -> Result<K, StoreError> {
+    let boxed: Box<dyn Any> = obj;
+    boxed
+        .downcast::<K>()
+        .map(|k| *k)
+        .map_err(|_| StoreError::Internal {
+            message: "object conversion lost its type".into(),
+        })
+}
+
+/// A watch event of a batch as a typed event.
+fn typed_event<K: DeserializeOwned + 'static>(
+    ev: WatchEventRef<'_>,
+) -> Result<WatchEvent<K>, StoreError> {
+    match ev {
+        WatchEvent::Added(o) => from_dynamic_ref(o).map(WatchEvent::Added),
+        WatchEvent::Modified(o) => from_dynamic_ref(o).map(WatchEvent::Modified),
+        WatchEvent::Deleted(o) => from_dynamic_ref(o).map(WatchEvent::Deleted),
+        WatchEvent::Bookmark(b) => Ok(WatchEvent::Bookmark(b)),
+    }
 }
 
 /// Deserializes `K` from the fields [`DynamicObject::to_value`] would produce (`apiVersion`,
@@ -360,7 +386,10 @@ where
     }
 
     /// Watches objects: a stream of events in revision order, ending after an error (Expired:
-    /// relist and watch again from the list's revision).
+    /// relist and watch again from the list's revision). Reads the store through
+    /// [`Store::watch_batches`](crate::store::Store::watch_batches) and converts each event
+    /// from the borrowed object (one poll of the store per batch, no reference count per
+    /// event).
     ///
     /// # Errors
     /// See [`Store::watch`].
@@ -375,15 +404,14 @@ where
             resource_version: params.resource_version.clone(),
             bookmarks: params.bookmarks,
         };
-        let stream = self.store.watch(&self.resource, &options).await?;
-        Ok(stream
-            .map(|item| {
-                item.and_then(|ev| match ev {
-                    WatchEvent::Added(o) => from_dynamic(o).map(WatchEvent::Added),
-                    WatchEvent::Modified(o) => from_dynamic(o).map(WatchEvent::Modified),
-                    WatchEvent::Deleted(o) => from_dynamic(o).map(WatchEvent::Deleted),
-                    WatchEvent::Bookmark(b) => Ok(WatchEvent::Bookmark(b)),
-                })
+        let batches = self.store.watch_batches(&self.resource, &options).await?;
+        Ok(batches
+            .flat_map(|item| {
+                let events: Vec<_> = match item {
+                    Ok(batch) => batch.iter().map(typed_event).collect(),
+                    Err(e) => vec![Err(e)],
+                };
+                futures::stream::iter(events)
             })
             .boxed())
     }

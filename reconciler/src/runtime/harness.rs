@@ -588,6 +588,15 @@ impl Store for FaultyStore {
         self.inner.watch(resource, options).await
     }
 
+    async fn watch_batches(
+        &self,
+        resource: &kybern_core::ApiResource,
+        options: &crate::store::WatchOptions,
+    ) -> Result<crate::store::WatchBatchStream, StoreError> {
+        self.check(Operation::Watch, resource)?;
+        self.inner.watch_batches(resource, options).await
+    }
+
     async fn current_revision(&self) -> Result<u64, StoreError> {
         self.inner.current_revision().await
     }

@@ -55,10 +55,11 @@ impl Default for StoreSettings {
     }
 }
 
-/// Makes a fresh, empty store with the given settings.
-pub type Factory = dyn Fn(&StoreSettings) -> Arc<dyn Store> + Send + Sync;
+/// Makes a fresh, empty store with the given settings (borrowing for `'a`: the suite wraps a
+/// factory's stores, see [`batched_watches`]).
+pub type Factory<'a> = dyn Fn(&StoreSettings) -> Arc<dyn Store> + Send + Sync + 'a;
 
-fn store(f: &Factory) -> Arc<dyn Store> {
+fn store(f: &Factory<'_>) -> Arc<dyn Store> {
     f(&StoreSettings::default())
 }
 
@@ -148,7 +149,7 @@ async fn watch_from(s: &Arc<dyn Store>, r: &ApiResource, from: u64) -> WatchStre
 // ---------------------------------------------------------------------------------------------
 // create / get
 
-pub async fn create_sets_system_fields(f: &Factory) {
+pub async fn create_sets_system_fields(f: &Factory<'_>) {
     let s = store(f);
     let base = s.current_revision().await.unwrap();
     let a = s.create(&cms(), cm("ns", "a")).await.unwrap();
@@ -177,7 +178,7 @@ pub async fn create_sets_system_fields(f: &Factory) {
     );
 }
 
-pub async fn create_rejections(f: &Factory) {
+pub async fn create_rejections(f: &Factory<'_>) {
     let s = store(f);
     let a = s.create(&cms(), cm("ns", "a")).await.unwrap();
     let mut with_rv = cm("ns", "b");
@@ -235,7 +236,7 @@ pub async fn create_rejections(f: &Factory) {
     );
 }
 
-pub async fn generate_name(f: &Factory) {
+pub async fn generate_name(f: &Factory<'_>) {
     let s = store(f);
     let mut names = BTreeSet::new();
     for _ in 0..20 {
@@ -257,7 +258,7 @@ pub async fn generate_name(f: &Factory) {
     assert_eq!(names.len(), 20, "generated names are unique");
 }
 
-pub async fn get_not_found(f: &Factory) {
+pub async fn get_not_found(f: &Factory<'_>) {
     let s = store(f);
     let deps = Deployment::api_resource(&());
     check_err(
@@ -285,7 +286,7 @@ pub async fn get_not_found(f: &Factory) {
 // ---------------------------------------------------------------------------------------------
 // update
 
-pub async fn update_preconditions(f: &Factory) {
+pub async fn update_preconditions(f: &Factory<'_>) {
     let s = store(f);
     let a = s.create(&cms(), cm("ns", "a")).await.unwrap();
     let mut v2 = (*a).clone();
@@ -315,7 +316,7 @@ pub async fn update_preconditions(f: &Factory) {
     );
 }
 
-pub async fn generation_tracks_spec(f: &Factory) {
+pub async fn generation_tracks_spec(f: &Factory<'_>) {
     let s = store(f);
     let mut d = cm("ns", "a");
     d.data.insert("spec".into(), json!({"replicas": 1}));
@@ -380,7 +381,7 @@ pub async fn generation_tracks_spec(f: &Factory) {
     );
 }
 
-pub async fn status_subresource_isolation(f: &Factory) {
+pub async fn status_subresource_isolation(f: &Factory<'_>) {
     let s = store(f);
     let mut d = cm("ns", "a");
     d.data.insert("spec".into(), json!({"replicas": 1}));
@@ -423,7 +424,7 @@ pub async fn status_subresource_isolation(f: &Factory) {
     assert_eq!(c.metadata.generation, Some(2));
 }
 
-pub async fn immutable_metadata(f: &Factory) {
+pub async fn immutable_metadata(f: &Factory<'_>) {
     let s = store(f);
     let a = s.create(&cms(), cm("ns", "a")).await.unwrap();
     let mut uid = (*a).clone();
@@ -451,7 +452,7 @@ pub async fn immutable_metadata(f: &Factory) {
     );
 }
 
-pub async fn noop_update_keeps_revision(f: &Factory) {
+pub async fn noop_update_keeps_revision(f: &Factory<'_>) {
     let s = store(f);
     let a = s.create(&cms(), cm("ns", "a")).await.unwrap();
     let mut w = watch_from(&s, &cms(), rv(&a)).await;
@@ -492,7 +493,7 @@ pub async fn noop_update_keeps_revision(f: &Factory) {
 // ---------------------------------------------------------------------------------------------
 // patch
 
-pub async fn patch_kinds(f: &Factory) {
+pub async fn patch_kinds(f: &Factory<'_>) {
     let s = store(f);
     let a = s.create(&cms(), cm("ns", "a")).await.unwrap();
     let opts = PatchOptions::default();
@@ -607,7 +608,7 @@ pub async fn patch_kinds(f: &Factory) {
 // ---------------------------------------------------------------------------------------------
 // delete
 
-pub async fn delete_preconditions(f: &Factory) {
+pub async fn delete_preconditions(f: &Factory<'_>) {
     let s = store(f);
     let a = s.create(&cms(), cm("ns", "a")).await.unwrap();
     let uid = a.metadata.uid.clone().unwrap();
@@ -675,7 +676,7 @@ pub async fn delete_preconditions(f: &Factory) {
     );
 }
 
-pub async fn finalizers_and_graceful_deletion(f: &Factory) {
+pub async fn finalizers_and_graceful_deletion(f: &Factory<'_>) {
     let s = store(f);
     let mut o = cm("ns", "a");
     o.metadata.finalizers = vec!["example.com/a".into(), "example.com/b".into()];
@@ -757,7 +758,7 @@ fn policy(p: PropagationPolicy) -> DeleteOptions {
     }
 }
 
-pub async fn delete_propagation_policies(f: &Factory) {
+pub async fn delete_propagation_policies(f: &Factory<'_>) {
     use PropagationPolicy::{Background, Foreground, Orphan};
     let s = store(f);
     // Foreground: kept with foregroundDeletion; a later delete may switch the policy.
@@ -842,7 +843,7 @@ pub async fn delete_propagation_policies(f: &Factory) {
     assert_eq!(rc.metadata.finalizers, vec!["orphan".to_owned()]);
 }
 
-pub async fn namespace_deletion(f: &Factory) {
+pub async fn namespace_deletion(f: &Factory<'_>) {
     let s = store(f);
     let nss = Namespace::api_resource(&());
     let mut ns = DynamicObject::new("team", &nss);
@@ -958,7 +959,7 @@ async fn list_paged(s: &Arc<dyn Store>, r: &ApiResource, opts: &ListOptions) -> 
 /// Lists come in etcd's order: by the bytes of upstream's key `…/<namespace>/<name>`, so a
 /// namespace that extends another with a character below `/` (`a-b`, `a.b`) sorts BEFORE it,
 /// and one that extends it with a character above (`ab`) after.
-pub async fn list_namespaces_and_order(f: &Factory) {
+pub async fn list_namespaces_and_order(f: &Factory<'_>) {
     let s = store(f);
     let base = s.current_revision().await.unwrap();
     let objects = [
@@ -1013,7 +1014,7 @@ pub async fn list_namespaces_and_order(f: &Factory) {
     assert!(empty.items.is_empty());
 }
 
-pub async fn pagination_is_consistent(f: &Factory) {
+pub async fn pagination_is_consistent(f: &Factory<'_>) {
     let s = store(f);
     for i in 0..10 {
         s.create(&cms(), cm("ns", &format!("o{i}"))).await.unwrap();
@@ -1072,7 +1073,7 @@ pub async fn pagination_is_consistent(f: &Factory) {
     assert_eq!(pages, 4);
 }
 
-pub async fn list_at_revision(f: &Factory) {
+pub async fn list_at_revision(f: &Factory<'_>) {
     let s = store(f);
     let a1 = s.create(&cms(), cm("ns", "a")).await.unwrap();
     let mut next = (*a1).clone();
@@ -1170,7 +1171,7 @@ pub async fn list_at_revision(f: &Factory) {
     }
 }
 
-pub async fn compaction_expires_old_revisions(f: &Factory) {
+pub async fn compaction_expires_old_revisions(f: &Factory<'_>) {
     let s = store(f);
     let base = s.current_revision().await.unwrap();
     for i in 0..6 {
@@ -1264,7 +1265,7 @@ pub async fn compaction_expires_old_revisions(f: &Factory) {
 // ---------------------------------------------------------------------------------------------
 // watch
 
-pub async fn watch_initial_state_and_order(f: &Factory) {
+pub async fn watch_initial_state_and_order(f: &Factory<'_>) {
     let s = store(f);
     let a = s.create(&cms(), cm("ns", "a")).await.unwrap();
     let b = s.create(&cms(), cm("other", "b")).await.unwrap();
@@ -1331,7 +1332,7 @@ pub async fn watch_initial_state_and_order(f: &Factory) {
     );
 }
 
-pub async fn watch_resumes_from_any_retained_revision(f: &Factory) {
+pub async fn watch_resumes_from_any_retained_revision(f: &Factory<'_>) {
     let s = store(f);
     let base = s.current_revision().await.unwrap();
     let mut log: Vec<(String, String, u64)> = Vec::new();
@@ -1373,7 +1374,7 @@ pub async fn watch_resumes_from_any_retained_revision(f: &Factory) {
     }
 }
 
-pub async fn watch_bookmarks(f: &Factory) {
+pub async fn watch_bookmarks(f: &Factory<'_>) {
     let s = store(f);
     let a = s.create(&cms(), cm("ns", "a")).await.unwrap();
     let mut w = s
@@ -1405,7 +1406,7 @@ pub async fn watch_bookmarks(f: &Factory) {
     );
 }
 
-pub async fn slow_watcher_is_expired(f: &Factory) {
+pub async fn slow_watcher_is_expired(f: &Factory<'_>) {
     let settings = StoreSettings { history: 512 };
     let s = f(&settings);
     let a = s.create(&cms(), cm("ns", "a")).await.unwrap();
@@ -1444,7 +1445,7 @@ pub async fn slow_watcher_is_expired(f: &Factory) {
     assert!(slow.next().await.is_none(), "the stream ends after Expired");
 }
 
-pub async fn list_with_selectors(f: &Factory) {
+pub async fn list_with_selectors(f: &Factory<'_>) {
     let s = store(f);
     let pod = |name: &str, app: &str, node: &str| {
         let mut p = DynamicObject::new(name, &pods());
@@ -1512,7 +1513,7 @@ pub async fn list_with_selectors(f: &Factory) {
     assert_eq!(e.to_status().code, Some(400), "{e}");
 }
 
-pub async fn watch_selector_transitions(f: &Factory) {
+pub async fn watch_selector_transitions(f: &Factory<'_>) {
     let s = store(f);
     let mut o = cm("ns", "a");
     o.metadata.labels.insert("app".into(), "web".into());
@@ -1614,7 +1615,7 @@ pub async fn watch_selector_transitions(f: &Factory) {
 
 /// Many tasks increment one counter with read-modify-write and retries on Conflict; the final
 /// value equals the acknowledged increments and every watcher sees every revision once, in order.
-pub async fn concurrent_increments_are_linearizable(f: &Factory) {
+pub async fn concurrent_increments_are_linearizable(f: &Factory<'_>) {
     const TASKS: u64 = 8;
     const PER_TASK: u64 = 40;
     let s = store(f);
@@ -1690,9 +1691,127 @@ pub async fn concurrent_increments_are_linearizable(f: &Factory) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// batched watches
+
+/// A store whose [`Store::watch`] is the inner store's [`Store::watch_batches`], flattened
+/// (and checked: no empty batch): the watch tests run through it check that batches carry
+/// exactly the events a per-event watch does, once each, in order, with the same errors.
+#[derive(Debug)]
+struct WatchViaBatches(Arc<dyn Store>);
+
+/// The factory's stores, watched through [`Store::watch_batches`].
+fn via_batches<'a>(
+    f: &'a Factory<'_>,
+) -> impl Fn(&StoreSettings) -> Arc<dyn Store> + Send + Sync + 'a {
+    move |settings| Arc::new(WatchViaBatches(f(settings))) as Arc<dyn Store>
+}
+
+#[async_trait::async_trait]
+impl Store for WatchViaBatches {
+    async fn create(
+        &self,
+        resource: &ApiResource,
+        object: DynamicObject,
+    ) -> Result<Arc<DynamicObject>, StoreError> {
+        self.0.create(resource, object).await
+    }
+
+    async fn get(
+        &self,
+        resource: &ApiResource,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> Result<Arc<DynamicObject>, StoreError> {
+        self.0.get(resource, namespace, name).await
+    }
+
+    async fn list(
+        &self,
+        resource: &ApiResource,
+        options: &ListOptions,
+    ) -> Result<super::ObjectPage, StoreError> {
+        self.0.list(resource, options).await
+    }
+
+    async fn update(
+        &self,
+        resource: &ApiResource,
+        object: DynamicObject,
+        scope: WriteScope,
+    ) -> Result<Arc<DynamicObject>, StoreError> {
+        self.0.update(resource, object, scope).await
+    }
+
+    async fn delete(
+        &self,
+        resource: &ApiResource,
+        namespace: Option<&str>,
+        name: &str,
+        options: &DeleteOptions,
+    ) -> Result<DeleteOutcome<Arc<DynamicObject>>, StoreError> {
+        self.0.delete(resource, namespace, name, options).await
+    }
+
+    async fn watch(
+        &self,
+        resource: &ApiResource,
+        options: &WatchOptions,
+    ) -> Result<WatchStream, StoreError> {
+        let batches = self.0.watch_batches(resource, options).await?;
+        Ok(batches
+            .flat_map(|item| {
+                let events: Vec<_> = match item {
+                    Ok(batch) => {
+                        assert!(!batch.is_empty(), "a batch is never empty");
+                        assert_eq!(batch.iter().count(), batch.len(), "len counts the events");
+                        batch.into_events().into_iter().map(Ok).collect()
+                    }
+                    Err(e) => vec![Err(e)],
+                };
+                futures::stream::iter(events)
+            })
+            .boxed())
+    }
+
+    async fn current_revision(&self) -> Result<u64, StoreError> {
+        self.0.current_revision().await
+    }
+
+    async fn compact(&self, revision: u64) -> Result<u64, StoreError> {
+        self.0.compact(revision).await
+    }
+
+    fn metrics(&self) -> super::StoreMetrics {
+        self.0.metrics()
+    }
+}
+
+/// The watch tests through [`Store::watch_batches`]: initial state, order and namespace
+/// filtering; resuming from every retained revision; a lagging watcher expired with upstream's
+/// 410 message after the events before it; label and field selector transitions.
+pub async fn batched_watches(f: &Factory<'_>) {
+    let f = via_batches(f);
+    watch_initial_state_and_order(&f).await;
+    watch_resumes_from_any_retained_revision(&f).await;
+    slow_watcher_is_expired(&f).await;
+    watch_selector_transitions(&f).await;
+}
+
+/// [`watch_bookmarks`] through [`Store::watch_batches`] (paused clock).
+pub async fn batched_watch_bookmarks(f: &Factory<'_>) {
+    watch_bookmarks(&via_batches(f)).await;
+}
+
+/// [`concurrent_increments_are_linearizable`] with its watchers on
+/// [`Store::watch_batches`]: every revision once, in order (multi-thread runtime).
+pub async fn batched_concurrent_increments(f: &Factory<'_>) {
+    concurrent_increments_are_linearizable(&via_batches(f)).await;
+}
+
+// ---------------------------------------------------------------------------------------------
 // typed Api helpers over the store
 
-pub async fn api_scale_subresource(f: &Factory) {
+pub async fn api_scale_subresource(f: &Factory<'_>) {
     let s = store(f);
     let deps: Api<Deployment> = Api::namespaced(s.clone(), "ns");
     let mut d = Deployment::default();
@@ -1733,7 +1852,7 @@ pub async fn api_scale_subresource(f: &Factory) {
     );
 }
 
-pub async fn api_pod_binding(f: &Factory) {
+pub async fn api_pod_binding(f: &Factory<'_>) {
     let s = store(f);
     let pods_api: Api<Pod> = Api::namespaced(s.clone(), "ns");
     let mut p = Pod::default();
@@ -1786,9 +1905,9 @@ macro_rules! store_conformance_tests {
                 compaction_expires_old_revisions, watch_initial_state_and_order,
                 watch_resumes_from_any_retained_revision, slow_watcher_is_expired,
                 list_with_selectors, watch_selector_transitions,
-                api_scale_subresource, api_pod_binding;
-            paused: watch_bookmarks;
-            multi: concurrent_increments_are_linearizable;
+                api_scale_subresource, api_pod_binding, batched_watches;
+            paused: watch_bookmarks, batched_watch_bookmarks;
+            multi: concurrent_increments_are_linearizable, batched_concurrent_increments;
         );
     };
     (@tests $factory:expr; current: $($c:ident),* $(,)?; paused: $($p:ident),* $(,)?; multi: $($m:ident),* $(,)?;) => {

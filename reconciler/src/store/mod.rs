@@ -40,6 +40,7 @@ use kybern_core::api::meta::v1::Preconditions;
 use kybern_core::{ApiResource, DynamicObject};
 
 #[cfg(feature = "testing")]
+pub mod batch;
 pub mod conformance;
 pub mod continue_token;
 pub mod durable;
@@ -56,6 +57,7 @@ mod read;
 pub mod rules;
 pub mod selection;
 
+pub use batch::{WatchBatch, WatchBatchStream, WatchEventRef};
 pub use durable::{DurableStore, DurableStoreConfig};
 pub use error::{CONFLICT_MODIFIED, CONTINUE_EXPIRED, StoreError};
 #[cfg(feature = "etcd")]
@@ -142,6 +144,16 @@ impl<T> WatchEvent<T> {
             WatchEvent::Modified(o) => WatchEvent::Modified(f(o)),
             WatchEvent::Deleted(o) => WatchEvent::Deleted(f(o)),
             WatchEvent::Bookmark(b) => WatchEvent::Bookmark(b),
+        }
+    }
+
+    /// The event with its object borrowed (a bookmark's payload is copied).
+    pub fn as_ref(&self) -> WatchEvent<&T> {
+        match self {
+            WatchEvent::Added(o) => WatchEvent::Added(o),
+            WatchEvent::Modified(o) => WatchEvent::Modified(o),
+            WatchEvent::Deleted(o) => WatchEvent::Deleted(o),
+            WatchEvent::Bookmark(b) => WatchEvent::Bookmark(b.clone()),
         }
     }
 
@@ -354,6 +366,22 @@ pub trait Store: Send + Sync + fmt::Debug {
         resource: &ApiResource,
         options: &WatchOptions,
     ) -> Result<WatchStream, StoreError>;
+
+    /// Watches a kind like [`Store::watch`], handing out the same events in the same order
+    /// grouped into [`WatchBatch`]es: one stream item per run of available events instead of
+    /// one per event. The default groups [`Store::watch`]'s stream (see [`batch::batched`]); the
+    /// [`MemoryStore`] lends unfiltered watchers its history's events directly.
+    ///
+    /// # Errors
+    /// As [`Store::watch`]; a running watch's error (Expired) comes after the events before it,
+    /// as its last item.
+    async fn watch_batches(
+        &self,
+        resource: &ApiResource,
+        options: &WatchOptions,
+    ) -> Result<WatchBatchStream, StoreError> {
+        Ok(batch::batched(self.watch(resource, options).await?))
+    }
 
     /// The latest revision: 0 for an empty [`MemoryStore`] or [`DurableStore`]; etcd's own
     /// revision for the etcd backend (1 for a fresh etcd, moved by writes outside the store's

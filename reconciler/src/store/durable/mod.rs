@@ -637,6 +637,15 @@ impl Store for DurableStore {
         self.inner.index.watch(resource, options).await
     }
 
+    /// The index's native batches (see [`MemoryStore`]'s).
+    async fn watch_batches(
+        &self,
+        resource: &ApiResource,
+        options: &WatchOptions,
+    ) -> Result<super::WatchBatchStream, StoreError> {
+        self.inner.index.watch_batches(resource, options).await
+    }
+
     async fn current_revision(&self) -> Result<u64, StoreError> {
         self.inner.index.current_revision().await
     }

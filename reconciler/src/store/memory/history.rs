@@ -12,6 +12,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use super::wake::Wakeups;
+use crate::store::WatchEvent;
+use crate::store::batch::WatchEventRef;
 use crate::store::plan::Committed;
 
 /// Events per chunk.
@@ -61,6 +63,67 @@ impl Chunk {
     /// The events written so far, in order.
     pub(super) fn events(&self) -> impl Iterator<Item = &Event> {
         self.slots.iter().map_while(OnceLock::get)
+    }
+}
+
+/// Consecutive events of one chunk, `start..end` (all written), held strongly for as long as
+/// a [`WatchBatch`](crate::store::WatchBatch) borrows them: one reference count for the run.
+#[derive(Debug)]
+pub(in crate::store) struct HistoryRun {
+    pub(super) chunk: Arc<Chunk>,
+    pub(super) start: usize,
+    pub(super) end: usize,
+}
+
+impl HistoryRun {
+    /// How many events the run holds.
+    pub(in crate::store) fn len(&self) -> usize {
+        self.end - self.start
+    }
+
+    /// The run's events as an unfiltered watch sees them.
+    pub(in crate::store) fn iter(&self) -> HistoryRunIter<'_> {
+        HistoryRunIter {
+            slots: self
+                .chunk
+                .slots
+                .get(self.start..self.end)
+                .unwrap_or(&[])
+                .iter(),
+        }
+    }
+}
+
+/// The events of a [`HistoryRun`], objects borrowed.
+#[derive(Debug)]
+pub(in crate::store) struct HistoryRunIter<'a> {
+    slots: std::slice::Iter<'a, OnceLock<Event>>,
+}
+
+impl<'a> Iterator for HistoryRunIter<'a> {
+    type Item = WatchEventRef<'a>;
+
+    #[inline]
+    fn next(&mut self) -> Option<WatchEventRef<'a>> {
+        // Every slot of a run was written before the run was made.
+        let ev = self.slots.next()?.get()?;
+        Some(unfiltered(ev))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (0, Some(self.slots.len()))
+    }
+}
+
+/// What an unfiltered watch sees for `ev`: the change as stored (the same as
+/// [`plan::watch_event`](crate::store::plan::watch_event) with a selection that selects all).
+#[inline]
+fn unfiltered(ev: &Event) -> WatchEventRef<'_> {
+    match ev.kind {
+        EventKind::Added => WatchEvent::Added(&ev.object),
+        EventKind::Modified if ev.prev.is_none() => WatchEvent::Added(&ev.object),
+        EventKind::Modified => WatchEvent::Modified(&ev.object),
+        EventKind::Deleted => WatchEvent::Deleted(&ev.object),
     }
 }
 

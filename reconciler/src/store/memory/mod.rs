@@ -32,6 +32,7 @@ use kybern_core::{ApiResource, DynamicObject};
 use tracing::Instrument as _;
 
 use self::history::{Chunk, Event, EventKind, History, Probe};
+pub(in crate::store) use self::history::{HistoryRun, HistoryRunIter};
 use self::watch::Watcher;
 use super::continue_token::ContinueToken;
 use super::metrics::{Metrics, Operation};
@@ -39,7 +40,7 @@ use super::read::{LIST_TOO_OLD, ListRead, ReadAt, WatchRead};
 use super::rules::{self, DeletePlan, UpdatePlan};
 use super::{
     CONTINUE_EXPIRED, DeleteOptions, DeleteOutcome, ListOptions, ObjectPage, Store, StoreError,
-    StoreMetrics, WatchEvent, WatchOptions, WatchStream, WriteScope,
+    StoreMetrics, WatchBatchStream, WatchEvent, WatchOptions, WatchStream, WriteScope,
 };
 
 /// How many times `create` draws a new `generateName` suffix after a name clash.
@@ -620,7 +621,7 @@ impl MemoryStore {
         &self,
         resource: &ApiResource,
         options: &WatchOptions,
-    ) -> Result<WatchStream, StoreError> {
+    ) -> Result<Watcher, StoreError> {
         let WatchRead {
             selection,
             from: start,
@@ -678,8 +679,7 @@ impl MemoryStore {
             probe,
             slot: Arc::default(),
             done: false,
-        }
-        .into_stream())
+        })
     }
 
     fn compact_sync(&self, revision: u64) -> u64 {
@@ -713,6 +713,23 @@ macro_rules! span {
             revision = tracing::field::Empty,
         )
     };
+}
+
+impl MemoryStore {
+    /// Opens a watcher (span, metrics) and hands it out as `stream` makes it.
+    fn open_watch<S>(
+        &self,
+        resource: &ApiResource,
+        options: &WatchOptions,
+        stream: fn(Watcher) -> S,
+    ) -> Result<S, StoreError> {
+        let start = Instant::now();
+        let span = span!(Operation::Watch, resource, options.namespace.as_deref(), "");
+        let r = span.in_scope(|| self.watch_sync(resource, options));
+        self.inner
+            .metrics
+            .finish(Operation::Watch, start, r.map(stream))
+    }
 }
 
 #[async_trait]
@@ -824,10 +841,17 @@ impl Store for MemoryStore {
         resource: &ApiResource,
         options: &WatchOptions,
     ) -> Result<WatchStream, StoreError> {
-        let start = Instant::now();
-        let span = span!(Operation::Watch, resource, options.namespace.as_deref(), "");
-        let r = span.in_scope(|| self.watch_sync(resource, options));
-        self.inner.metrics.finish(Operation::Watch, start, r)
+        self.open_watch(resource, options, Watcher::into_stream)
+    }
+
+    /// Native batches: an unfiltered watcher's batch borrows a run of the kind's history (one
+    /// reference count per batch instead of one per event and watcher).
+    async fn watch_batches(
+        &self,
+        resource: &ApiResource,
+        options: &WatchOptions,
+    ) -> Result<WatchBatchStream, StoreError> {
+        self.open_watch(resource, options, Watcher::into_batches)
     }
 
     async fn current_revision(&self) -> Result<u64, StoreError> {

@@ -5,6 +5,11 @@
 //! every available event (up to [`BATCH`]) into a local queue with one chunk upgrade, the
 //! following polls pop from it, and only when the history has nothing new does the watcher
 //! park (see [`super::wake`]).
+//!
+//! The same watcher also runs as a stream of [`WatchBatch`]es ([`Batches`]): an unfiltered
+//! watcher then gets every event available in its current chunk as one [`HistoryRun`] (one
+//! reference count for the run, no queue, no per-event copy); a filtered one gets the events
+//! its drain produced, as one owned batch.
 
 use std::collections::VecDeque;
 use std::pin::Pin;
@@ -16,8 +21,9 @@ use futures::Stream;
 use kybern_core::{ApiResource, DynamicObject};
 
 use super::Inner;
-use super::history::{CHUNK, Cursor, Probe, Shared};
+use super::history::{CHUNK, Cursor, HistoryRun, Probe, Shared};
 use super::wake::Slot;
+use crate::store::batch::{WatchBatch, WatchBatchStream};
 use crate::store::plan;
 use crate::store::selection::Selection;
 use crate::store::{Bookmark, StoreError, WatchEvent, WatchStream};
@@ -49,25 +55,103 @@ pub(super) struct Watcher {
 }
 
 impl Watcher {
-    /// The watcher as a stream.
+    /// The watcher as a stream of single events.
     pub(super) fn into_stream(self) -> WatchStream {
-        Box::pin(self)
+        Box::pin(Events(self))
+    }
+
+    /// The watcher as a stream of batches.
+    pub(super) fn into_batches(self) -> WatchBatchStream {
+        Box::pin(Batches(self))
     }
 }
 
-impl Stream for Watcher {
+/// How a watcher hands out what it reads: one event per item, or batches.
+trait Output {
+    /// The stream's item.
+    type Out;
+    /// Takes what is already queued (the initial state, or a previous drain).
+    fn take_queued(w: &mut Watcher) -> Option<Self::Out>;
+    /// Reads from the history; `None` when nothing new passed the watcher's filter.
+    fn read(w: &mut Watcher) -> Result<Option<Self::Out>, StoreError>;
+    /// A bookmark as an item.
+    fn bookmark(b: Bookmark) -> Self::Out;
+}
+
+/// [`Watcher`] as a per-event [`WatchStream`].
+struct Events(Watcher);
+
+impl Output for Events {
+    type Out = WatchEvent<Arc<DynamicObject>>;
+
+    fn take_queued(w: &mut Watcher) -> Option<Self::Out> {
+        w.pending.pop_front()
+    }
+
+    fn read(w: &mut Watcher) -> Result<Option<Self::Out>, StoreError> {
+        w.drain()?;
+        Ok(w.pending.pop_front())
+    }
+
+    fn bookmark(b: Bookmark) -> Self::Out {
+        WatchEvent::Bookmark(b)
+    }
+}
+
+/// [`Watcher`] as a [`WatchBatchStream`].
+struct Batches(Watcher);
+
+impl Output for Batches {
+    type Out = WatchBatch;
+
+    fn take_queued(w: &mut Watcher) -> Option<WatchBatch> {
+        (!w.pending.is_empty()).then(|| WatchBatch::from_events(w.pending.drain(..).collect()))
+    }
+
+    fn read(w: &mut Watcher) -> Result<Option<WatchBatch>, StoreError> {
+        if w.selection.selects_all() {
+            return Ok(w.read_run()?.map(WatchBatch::from_run));
+        }
+        w.drain()?;
+        Ok(Self::take_queued(w))
+    }
+
+    fn bookmark(b: Bookmark) -> WatchBatch {
+        WatchBatch::from_events(vec![WatchEvent::Bookmark(b)])
+    }
+}
+
+impl Stream for Events {
     type Item = Item;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Item>> {
-        let this = self.get_mut();
-        loop {
-            if let Some(ev) = this.pending.pop_front() {
-                return Poll::Ready(Some(Ok(ev)));
-            }
-            if this.done {
-                return Poll::Ready(None);
-            }
-            if let Err(e) = this.drain() {
+        poll_watcher::<Self>(&mut self.get_mut().0, cx)
+    }
+}
+
+impl Stream for Batches {
+    type Item = Result<WatchBatch, StoreError>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        poll_watcher::<Self>(&mut self.get_mut().0, cx)
+    }
+}
+
+/// One poll of a watcher: queued events, then the history, then a due bookmark; parks when
+/// there is nothing.
+fn poll_watcher<O: Output>(
+    this: &mut Watcher,
+    cx: &mut Context<'_>,
+) -> Poll<Option<Result<O::Out, StoreError>>> {
+    loop {
+        if let Some(out) = O::take_queued(this) {
+            return Poll::Ready(Some(Ok(out)));
+        }
+        if this.done {
+            return Poll::Ready(None);
+        }
+        match O::read(this) {
+            Err(e) => {
                 this.done = true;
                 this.inner
                     .metrics
@@ -75,30 +159,28 @@ impl Stream for Watcher {
                     .fetch_add(1, Ordering::Relaxed);
                 return Poll::Ready(Some(Err(e)));
             }
-            if !this.pending.is_empty() {
-                continue;
-            }
-            if let Some((seq, rev)) = this.bookmark_due
-                && this.cursor.seq >= seq
-            {
-                this.bookmark_due = None;
-                let b = WatchEvent::Bookmark(Bookmark {
-                    resource_version: rev.max(this.after).to_string(),
-                });
-                return Poll::Ready(Some(Ok(b)));
-            }
-            if let Some(interval) = this.bookmarks.as_mut()
-                && interval.poll_tick(cx).is_ready()
-            {
-                this.schedule_bookmark();
-                continue;
-            }
-            this.shared.wake.park(&this.slot, cx);
-            if this.has_next() {
-                continue;
-            }
-            return Poll::Pending;
+            Ok(Some(out)) => return Poll::Ready(Some(Ok(out))),
+            Ok(None) => {}
         }
+        if let Some((seq, rev)) = this.bookmark_due
+            && this.cursor.seq >= seq
+        {
+            this.bookmark_due = None;
+            return Poll::Ready(Some(Ok(O::bookmark(Bookmark {
+                resource_version: rev.max(this.after).to_string(),
+            }))));
+        }
+        if let Some(interval) = this.bookmarks.as_mut()
+            && interval.poll_tick(cx).is_ready()
+        {
+            this.schedule_bookmark();
+            continue;
+        }
+        this.shared.wake.park(&this.slot, cx);
+        if this.has_next() {
+            continue;
+        }
+        return Poll::Pending;
     }
 }
 
@@ -122,6 +204,10 @@ impl Watcher {
 
     /// Reads up to [`BATCH`] events into `pending`.
     fn drain(&mut self) -> Result<(), StoreError> {
+        // Nothing new: no upgrade (a reference count every watcher's reads share).
+        if !self.has_next() {
+            return Ok(());
+        }
         let Some(mut chunk) = self.cursor.chunk.upgrade() else {
             return Err(self.expired());
         };
@@ -160,5 +246,59 @@ impl Watcher {
                 .fetch_add(delivered, Ordering::Relaxed);
         }
         Ok(())
+    }
+
+    /// Reads every event available in the cursor's chunk (moving to the next chunk first when
+    /// the cursor is at the end of one) as one run, for an unfiltered watcher.
+    fn read_run(&mut self) -> Result<Option<HistoryRun>, StoreError> {
+        if !self.has_next() {
+            return Ok(None);
+        }
+        let Some(mut chunk) = self.cursor.chunk.upgrade() else {
+            return Err(self.expired());
+        };
+        loop {
+            if self.cursor.slot == CHUNK {
+                let Some(next) = chunk.next().cloned() else {
+                    return Ok(None);
+                };
+                self.cursor.chunk = Arc::downgrade(&next);
+                self.cursor.slot = 0;
+                chunk = next;
+            }
+            // Slots below the published count are written (the count is published after the
+            // slot, see `History::append`).
+            let published = self.shared.appended.load(Ordering::Acquire);
+            let start = self.cursor.slot;
+            let end = usize::try_from(published.saturating_sub(chunk.seq0))
+                .unwrap_or(CHUNK)
+                .min(CHUNK);
+            if end <= start {
+                return Ok(None);
+            }
+            // Events at or below the watch's starting revision are skipped.
+            let first = start
+                + (start..end)
+                    .take_while(|&i| chunk.get(i).is_some_and(|e| e.revision <= self.after))
+                    .count();
+            self.cursor.slot = end;
+            self.cursor.seq += (end - start) as u64;
+            self.probe.seq.store(self.cursor.seq, Ordering::Relaxed);
+            if first == end {
+                continue;
+            }
+            if let Some(last) = chunk.get(end - 1) {
+                self.last_revision = last.revision;
+            }
+            self.inner
+                .metrics
+                .watch_events_sent
+                .fetch_add((end - first) as u64, Ordering::Relaxed);
+            return Ok(Some(HistoryRun {
+                chunk,
+                start: first,
+                end,
+            }));
+        }
     }
 }
