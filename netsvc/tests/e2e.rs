@@ -361,21 +361,49 @@ async fn drain_and_least_connections(path: TcpForwarding) {
     assert_eq!(proxy.shutdown(Duration::from_secs(2)).await, 0);
 }
 
-/// The TCP forwarding paths of the byte-stream scenarios, with the pipe size asked for: the
-/// copy, the splice path with the default 1 MiB pipe, and with a one-page pipe that forces
-/// thousands of partial fill/drain rounds.
-const CARRIERS: [(TcpForwarding, usize); 3] = [
-    (TcpForwarding::Copy, 0),
-    (TcpForwarding::Splice, 1024 * 1024),
-    (TcpForwarding::Splice, 4096),
+/// How one byte-stream scenario's proxy forwards.
+#[derive(Clone, Copy, Debug)]
+struct Carrier {
+    path: TcpForwarding,
+    /// [`ProxyOptions::splice_pipe_size`].
+    pipe: usize,
+    /// [`ProxyOptions::socket_buffer`].
+    socket_buffer: Option<u32>,
+}
+
+/// The forwarding set-ups of the byte-stream scenarios: the copy, the splice path with the
+/// default 1 MiB pipe, with a one-page pipe that forces thousands of partial fill/drain
+/// rounds, and with 64 KiB socket buffers.
+const CARRIERS: [Carrier; 4] = [
+    Carrier {
+        path: TcpForwarding::Copy,
+        pipe: 0,
+        socket_buffer: None,
+    },
+    Carrier {
+        path: TcpForwarding::Splice,
+        pipe: 1024 * 1024,
+        socket_buffer: None,
+    },
+    Carrier {
+        path: TcpForwarding::Splice,
+        pipe: 4096,
+        socket_buffer: None,
+    },
+    Carrier {
+        path: TcpForwarding::Splice,
+        pipe: 1024 * 1024,
+        socket_buffer: Some(64 * 1024),
+    },
 ];
 
 /// A proxy for the Service in front of the one backend listening on `port`.
-async fn proxy_to(port: u16, path: TcpForwarding, pipe: usize) -> ServiceProxy {
+async fn proxy_to(port: u16, carrier: Carrier) -> ServiceProxy {
     let c = cluster(&[port]).await;
     let options = ProxyOptions {
-        tcp_forwarding: path,
-        splice_pipe_size: pipe,
+        tcp_forwarding: carrier.path,
+        splice_pipe_size: carrier.pipe,
+        socket_buffer: carrier.socket_buffer,
         ..ProxyOptions::default()
     };
     ServiceProxy::start_with(
@@ -413,8 +441,8 @@ async fn eight_mib_each_way_with_half_close_arrive_exactly() {
     let mut payload = vec![0u8; PAYLOAD];
     fastrand::Rng::with_seed(7).fill(&mut payload);
     let backend = plain_echo_server().await;
-    for (path, pipe) in CARRIERS {
-        let proxy = proxy_to(backend, path, pipe).await;
+    for carrier in CARRIERS {
+        let proxy = proxy_to(backend, carrier).await;
         let mut s = TcpStream::connect(proxy.local_addrs()[0]).await.unwrap();
         let (mut r, mut w) = s.split();
         // Upload everything, then half-close; the echo keeps flowing back until the backend
@@ -433,10 +461,10 @@ async fn eight_mib_each_way_with_half_close_arrive_exactly() {
         })
         .await
         .unwrap();
-        assert_eq!(got.len(), PAYLOAD, "{path:?} pipe {pipe}");
-        assert!(got == payload, "{path:?} pipe {pipe}: bytes differ");
+        assert_eq!(got.len(), PAYLOAD, "{carrier:?}");
+        assert!(got == payload, "{carrier:?}: bytes differ");
         drop(s);
-        assert_carried_by(&proxy, path, 2).await;
+        assert_carried_by(&proxy, carrier.path, 2).await;
         assert_eq!(proxy.shutdown(Duration::from_secs(1)).await, 0);
     }
 }
@@ -538,14 +566,14 @@ async fn within<T>(what: &str, f: impl Future<Output = T>) -> T {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn large_transfers_both_ways_at_once_keep_their_checksums() {
     const LEN: usize = 24 * 1024 * 1024;
-    for (path, pipe) in CARRIERS {
+    for carrier in CARRIERS {
         // The backend streams its own bytes down while it reads ours.
         let (port, backend) = one_connection_backend(|mut s| async move {
             let (mut r, mut w) = s.split();
             tokio::join!(receive_stream(&mut r), send_stream(&mut w, 2, LEN))
         })
         .await;
-        let proxy = proxy_to(port, path, pipe).await;
+        let proxy = proxy_to(port, carrier).await;
         let mut s = TcpStream::connect(proxy.local_addrs()[0]).await.unwrap();
         let (mut r, mut w) = s.split();
         let (sent, received) = within("client", async {
@@ -553,17 +581,17 @@ async fn large_transfers_both_ways_at_once_keep_their_checksums() {
         })
         .await;
         let (backend_received, backend_sent) = within("backend", backend).await.unwrap();
-        assert_eq!(sent.len, LEN as u64, "{path:?} pipe {pipe}");
-        assert_eq!(backend_received, sent, "{path:?} pipe {pipe}: upload");
-        assert_eq!(received, backend_sent, "{path:?} pipe {pipe}: download");
+        assert_eq!(sent.len, LEN as u64, "{carrier:?}");
+        assert_eq!(backend_received, sent, "{carrier:?}: upload");
+        assert_eq!(received, backend_sent, "{carrier:?}: download");
         drop(s);
-        assert_carried_by(&proxy, path, 2).await;
+        assert_carried_by(&proxy, carrier.path, 2).await;
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn backend_half_close_first_leaves_the_upload_open() {
-    for (path, pipe) in CARRIERS {
+    for carrier in CARRIERS {
         // The backend says everything it has and half-closes before reading anything.
         let (port, backend) = one_connection_backend(|mut s| async move {
             let (mut r, mut w) = s.split();
@@ -571,7 +599,7 @@ async fn backend_half_close_first_leaves_the_upload_open() {
             (said, receive_stream(&mut r).await)
         })
         .await;
-        let proxy = proxy_to(port, path, pipe).await;
+        let proxy = proxy_to(port, carrier).await;
         let mut s = TcpStream::connect(proxy.local_addrs()[0]).await.unwrap();
         let (mut r, mut w) = s.split();
         // The download ends (the proxy forwarded the backend's half-close) while the upload
@@ -579,17 +607,17 @@ async fn backend_half_close_first_leaves_the_upload_open() {
         let heard = within("download", receive_stream(&mut r)).await;
         let sent = within("upload", send_stream(&mut w, 4, 8 * 1024 * 1024)).await;
         let (said, backend_received) = within("backend", backend).await.unwrap();
-        assert_eq!(heard, said, "{path:?} pipe {pipe}: download");
-        assert_eq!(backend_received, sent, "{path:?} pipe {pipe}: upload");
+        assert_eq!(heard, said, "{carrier:?}: download");
+        assert_eq!(backend_received, sent, "{carrier:?}: upload");
         drop(s);
-        assert_carried_by(&proxy, path, 2).await;
+        assert_carried_by(&proxy, carrier.path, 2).await;
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn client_eof_behind_buffered_bytes_still_delivers_them_all() {
     const EOF_PAYLOAD: usize = 8 * 1024 * 1024;
-    for (path, pipe) in CARRIERS {
+    for carrier in CARRIERS {
         // A backend with a small receive buffer that reads slowly (at most 64 KiB a
         // millisecond): the proxy's send buffer towards it stays full, so the pipe fills and
         // the proxy reads the client's EOF while the pipe still holds bytes.
@@ -605,13 +633,13 @@ async fn client_eof_behind_buffered_bytes_still_delivers_them_all() {
             }
         })
         .await;
-        let proxy = proxy_to(port, path, pipe).await;
+        let proxy = proxy_to(port, carrier).await;
         let mut s = TcpStream::connect(proxy.local_addrs()[0]).await.unwrap();
         let sent = within("upload", send_stream(&mut s, 5, EOF_PAYLOAD)).await;
         drop(s); // fully closed, not only half-closed
         let received = within("backend", backend).await.unwrap();
-        assert_eq!(received, sent, "{path:?} pipe {pipe}");
-        assert_carried_by(&proxy, path, 2).await;
+        assert_eq!(received, sent, "{carrier:?}");
+        assert_carried_by(&proxy, carrier.path, 2).await;
     }
 }
 
@@ -630,7 +658,7 @@ async fn write_until_refused(s: &mut TcpStream) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reset_on_either_side_tears_down_the_other() {
-    for (path, pipe) in CARRIERS {
+    for carrier in CARRIERS {
         // The backend resets (SO_LINGER 0) mid-upload: the client's writes start failing.
         let (port, backend) = one_connection_backend(|mut s| async move {
             let mut first = vec![0u8; 64 * 1024];
@@ -638,25 +666,22 @@ async fn a_reset_on_either_side_tears_down_the_other() {
             s.set_zero_linger().unwrap();
         })
         .await;
-        let proxy = proxy_to(port, path, pipe).await;
+        let proxy = proxy_to(port, carrier).await;
         let mut s = TcpStream::connect(proxy.local_addrs()[0]).await.unwrap();
-        assert!(write_until_refused(&mut s).await, "{path:?} pipe {pipe}");
+        assert!(write_until_refused(&mut s).await, "{carrier:?}");
         within("backend", backend).await.unwrap();
         wait_all_closed(&proxy).await;
 
         // The client resets mid-download: the backend's writes start failing.
         let (port, backend) =
             one_connection_backend(|mut s| async move { write_until_refused(&mut s).await }).await;
-        let proxy = proxy_to(port, path, pipe).await;
+        let proxy = proxy_to(port, carrier).await;
         let mut s = TcpStream::connect(proxy.local_addrs()[0]).await.unwrap();
         let mut first = vec![0u8; 64 * 1024];
         within("download", s.read_exact(&mut first)).await.unwrap();
         s.set_zero_linger().unwrap();
         drop(s);
-        assert!(
-            within("backend", backend).await.unwrap(),
-            "{path:?} pipe {pipe}"
-        );
+        assert!(within("backend", backend).await.unwrap(), "{carrier:?}");
         wait_all_closed(&proxy).await;
         let stats = proxy.stats();
         assert_eq!(stats.failed.load(std::sync::atomic::Ordering::Relaxed), 0);
