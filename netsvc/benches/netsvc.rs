@@ -1,7 +1,10 @@
 //! Benchmarks: slice reconcile when 1 pod changes in a 10,000-endpoint Service, picker
-//! decisions, and proxy throughput / added latency against direct loopback connections.
+//! decisions, and proxy throughput (16 MiB upload and download, the same client and server
+//! code direct and through each forwarding path, back to back on one runtime) and added
+//! latency against direct loopback connections.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+use std::future::Future;
 use std::hint::black_box;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -17,6 +20,7 @@ use kybern_netsvc::proxy::{ProxyOptions, ProxyPort, ServiceProxy, TcpForwarding}
 use kybern_netsvc::resolver::{Backend, NodeContext, PickerKind, ServiceResolver, TrafficSource};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::runtime::Runtime;
 
 fn service() -> Service {
     let mut s = Service::default();
@@ -105,6 +109,17 @@ fn slice_update(c: &mut Criterion) {
     });
 }
 
+/// A round-robin resolver over `slices` of `svc`.
+fn round_robin(svc: &Service, slices: &[EndpointSlice]) -> ServiceResolver {
+    ServiceResolver::build(
+        svc,
+        slices,
+        &NodeContext::default(),
+        PickerKind::RoundRobin.build(),
+        None,
+    )
+}
+
 fn pickers(c: &mut Criterion) {
     let backends: Vec<Arc<Backend>> = (0..10)
         .map(|i| {
@@ -132,13 +147,7 @@ fn pickers(c: &mut Criterion) {
     let svc = service();
     let pods: Vec<Pod> = (0..10).map(|i| pod(i, true)).collect();
     let slices = slices_for(&svc, &pods);
-    let r = ServiceResolver::build(
-        &svc,
-        &slices,
-        &NodeContext::default(),
-        PickerKind::RoundRobin.build(),
-        None,
-    );
+    let r = round_robin(&svc, &slices);
     c.bench_function("resolver/resolve_round_robin_10", |b| {
         b.iter(|| black_box(r.resolve(80, "TCP", TrafficSource::Internal, None).unwrap()))
     });
@@ -175,15 +184,52 @@ async fn sink_server() -> SocketAddr {
 const CHUNK: usize = 64 * 1024;
 const TRANSFER: usize = 16 * 1024 * 1024;
 
-async fn transfer(addr: SocketAddr) {
-    let mut s = TcpStream::connect(addr).await.unwrap();
+/// A server that sends [`TRANSFER`] bytes in [`CHUNK`] writes to each connection, then closes.
+async fn source_server() -> SocketAddr {
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((s, _)) = l.accept().await else {
+                return;
+            };
+            tokio::spawn(send_all(s));
+        }
+    });
+    addr
+}
+
+/// Sends [`TRANSFER`] bytes in [`CHUNK`] writes, half-closes, and waits for the peer's EOF.
+async fn send_all(mut s: TcpStream) {
     let buf = vec![7u8; CHUNK];
     for _ in 0..TRANSFER / CHUNK {
-        s.write_all(&buf).await.unwrap();
+        if s.write_all(&buf).await.is_err() {
+            return;
+        }
     }
-    s.shutdown().await.unwrap();
+    let _ = s.shutdown().await;
     let mut rest = Vec::new();
     let _ = s.read_to_end(&mut rest).await;
+}
+
+/// Upload: the client sends [`TRANSFER`] bytes to the sink.
+async fn transfer(addr: SocketAddr) {
+    send_all(TcpStream::connect(addr).await.unwrap()).await;
+}
+
+/// Download: the client reads [`TRANSFER`] bytes from the source in [`CHUNK`] reads (as the
+/// sink does).
+async fn download(addr: SocketAddr) {
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    let mut buf = vec![0u8; CHUNK];
+    let mut got = 0;
+    loop {
+        match s.read(&mut buf).await.unwrap() {
+            0 => break,
+            n => got += n,
+        }
+    }
+    assert_eq!(got, TRANSFER);
 }
 
 async fn ping(addr: SocketAddr) {
@@ -194,67 +240,101 @@ async fn ping(addr: SocketAddr) {
     s.read_exact(&mut b).await.unwrap();
 }
 
+/// One proxy per forwarding path in front of `backend` (each lives for the whole run); returns
+/// `backend` and the proxies' addresses.
+async fn proxies_for(backend: SocketAddr) -> (SocketAddr, Vec<(&'static str, SocketAddr)>) {
+    let mut svc = service();
+    svc.spec.as_mut().unwrap().ports[0].target_port =
+        Some(IntOrString::Int(i32::from(backend.port())));
+    let mut p = pod(0, true);
+    p.status.as_mut().unwrap().pod_ip = Some("127.0.0.1".into());
+    let slices = slices_for(&svc, &[p]);
+    let mut proxied = Vec::new();
+    // The same proxy on the userspace copy path (256 KiB buffers, the default) and on the
+    // splice(2) path (1 MiB pipes; and 64 KiB pipes), with the kernel's socket buffer
+    // autotuning (the default) or 128 KiB socket buffers.
+    const SOCKBUF: Option<u32> = Some(128 * 1024);
+    let paths = [
+        ("copy_256KiB", TcpForwarding::Copy, 0, None),
+        ("splice", TcpForwarding::Splice, 1024 * 1024, None),
+        ("splice_64KiB_pipe", TcpForwarding::Splice, 64 * 1024, None),
+        (
+            "copy_256KiB_128KiB_sockbuf",
+            TcpForwarding::Copy,
+            0,
+            SOCKBUF,
+        ),
+        (
+            "splice_128KiB_sockbuf",
+            TcpForwarding::Splice,
+            1024 * 1024,
+            SOCKBUF,
+        ),
+    ];
+    for (name, tcp_forwarding, splice_pipe_size, socket_buffer) in paths {
+        let r = round_robin(&svc, &slices);
+        let proxy = ServiceProxy::start_with(
+            r,
+            &ProxyPort::for_service(
+                &svc,
+                IpAddr::V4(Ipv4Addr::LOCALHOST),
+                IpAddr::V4(Ipv4Addr::LOCALHOST),
+                true,
+            ),
+            ProxyOptions {
+                tcp_forwarding,
+                splice_pipe_size,
+                socket_buffer,
+                ..ProxyOptions::default()
+            },
+        )
+        .await
+        .unwrap();
+        proxied.push((name, proxy.local_addrs()[0]));
+        std::mem::forget(proxy); // lives for the whole benchmark run
+    }
+    (backend, proxied)
+}
+
+/// One group timing `run` ([`TRANSFER`] bytes) against `direct`, then through each proxy.
+fn throughput_group<Fut: Future<Output = ()>>(
+    c: &mut Criterion,
+    rt: &Runtime,
+    name: &str,
+    direct: SocketAddr,
+    proxied: &[(&str, SocketAddr)],
+    run: impl Fn(SocketAddr) -> Fut,
+) {
+    let mut g = c.benchmark_group(name);
+    g.throughput(Throughput::Bytes(TRANSFER as u64));
+    g.sample_size(10);
+    g.bench_function("direct", |b| b.iter(|| rt.block_on(run(direct))));
+    for (path, addr) in proxied {
+        g.bench_function(format!("via_proxy_{path}"), |b| {
+            b.iter(|| rt.block_on(run(*addr)))
+        });
+    }
+    g.finish();
+}
+
 fn proxy(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();
-    let (direct, proxied) = rt.block_on(async {
-        let backend = sink_server().await;
-        let mut svc = service();
-        svc.spec.as_mut().unwrap().ports[0].target_port =
-            Some(IntOrString::Int(i32::from(backend.port())));
-        let mut p = pod(0, true);
-        p.status.as_mut().unwrap().pod_ip = Some("127.0.0.1".into());
-        let slices = slices_for(&svc, &[p]);
-        let mut proxied = Vec::new();
-        // The same proxy on the userspace copy path (256 KiB buffers, the previous default)
-        // and on the splice(2) path (1 MiB pipes, the default on Linux).
-        let paths = [
-            ("copy_256KiB", TcpForwarding::Copy, 0),
-            ("splice", TcpForwarding::Splice, 1024 * 1024),
-            ("splice_64KiB_pipe", TcpForwarding::Splice, 64 * 1024),
-        ];
-        for (name, tcp_forwarding, splice_pipe_size) in paths {
-            let r = ServiceResolver::build(
-                &svc,
-                &slices,
-                &NodeContext::default(),
-                PickerKind::RoundRobin.build(),
-                None,
-            );
-            let proxy = ServiceProxy::start_with(
-                r,
-                &ProxyPort::for_service(
-                    &svc,
-                    IpAddr::V4(Ipv4Addr::LOCALHOST),
-                    IpAddr::V4(Ipv4Addr::LOCALHOST),
-                    true,
-                ),
-                ProxyOptions {
-                    tcp_forwarding,
-                    splice_pipe_size,
-                    ..ProxyOptions::default()
-                },
-            )
-            .await
-            .unwrap();
-            proxied.push((name, proxy.local_addrs()[0]));
-            std::mem::forget(proxy); // lives for the whole benchmark run
-        }
-        (backend, proxied)
-    });
-    let mut g = c.benchmark_group("proxy_throughput_16MiB");
-    g.throughput(Throughput::Bytes(TRANSFER as u64));
-    g.sample_size(10);
-    g.bench_function("direct", |b| b.iter(|| rt.block_on(transfer(direct))));
-    for (name, addr) in &proxied {
-        g.bench_function(format!("via_proxy_{name}"), |b| {
-            b.iter(|| rt.block_on(transfer(*addr)))
-        });
-    }
-    g.finish();
+    let (direct, proxied) = rt.block_on(async { proxies_for(sink_server().await).await });
+    let (source, proxied_source) = rt.block_on(async { proxies_for(source_server().await).await });
+    let (upload, download) = (|a| transfer(a), |a| download(a));
+    throughput_group(c, &rt, "proxy_throughput_16MiB", direct, &proxied, upload);
+    throughput_group(
+        c,
+        &rt,
+        "proxy_download_16MiB",
+        source,
+        &proxied_source,
+        download,
+    );
     let mut g = c.benchmark_group("proxy_connect_and_roundtrip");
     g.bench_function("direct", |b| b.iter(|| rt.block_on(ping(direct))));
     for (name, addr) in &proxied {

@@ -1,11 +1,15 @@
 //! End to end on loopback: three real TCP echo servers behind a Service, traffic through the
 //! proxy spread by the picker, a killed + not-ready pod leaving rotation with no failed
 //! connection, draining of open connections (each on both TCP forwarding paths: userspace copy
-//! and `splice(2)`), 8 MiB each way with half-close, and a DNS query over UDP. Bounded loops
-//! only.
+//! and `splice(2)`), and byte-stream edges on every forwarding path (copy; splice with a 1 MiB
+//! and a one-page pipe): 8 MiB each way with the client's half-close, the backend's half-close
+//! first, 24 MiB each way at once checked by checksums, the client's EOF reaching the proxy
+//! while its pipe still holds bytes, a reset on either side; and a DNS query over UDP. Bounded
+//! loops only.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,8 +28,8 @@ use kybern_netsvc::endpointslice::controller::EndpointSliceController;
 use kybern_netsvc::proxy::{ProxyOptions, ProxyPort, ServiceProxy, TcpForwarding};
 use kybern_netsvc::resolver::{NodeContext, PickerKind, ServiceResolver};
 use kybern_reconciler::{Api, ListParams, MemoryStore, Store};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream, UdpSocket};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpSocket, TcpStream, UdpSocket};
 use tokio::task::JoinHandle;
 
 const LOOPBACK: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
@@ -195,17 +199,27 @@ fn options(path: TcpForwarding) -> ProxyOptions {
     }
 }
 
+/// Waits (bounded: 5 s) until the proxy has no TCP connection open.
+async fn wait_all_closed(proxy: &ServiceProxy) {
+    let mut waited = 0;
+    while proxy
+        .stats()
+        .active
+        .load(std::sync::atomic::Ordering::SeqCst)
+        > 0
+    {
+        assert!(waited < 500, "connections never ended");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        waited += 1;
+    }
+}
+
 /// Waits (bounded) until no TCP connection is open, then checks which path carried them:
 /// on the splice path every direction was spliced (none fell back), on the copy path none.
 async fn assert_carried_by(proxy: &ServiceProxy, path: TcpForwarding, directions: u64) {
     use std::sync::atomic::Ordering;
     let stats = proxy.stats();
-    let mut waited = 0;
-    while stats.active.load(Ordering::SeqCst) > 0 {
-        assert!(waited < 500, "connections never ended");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-        waited += 1;
-    }
+    wait_all_closed(proxy).await;
     let spliced = stats.spliced.load(Ordering::Relaxed);
     let fallbacks = stats.splice_fallbacks.load(Ordering::Relaxed);
     match path {
@@ -347,6 +361,60 @@ async fn drain_and_least_connections(path: TcpForwarding) {
     assert_eq!(proxy.shutdown(Duration::from_secs(2)).await, 0);
 }
 
+/// How one byte-stream scenario's proxy forwards.
+#[derive(Clone, Copy, Debug)]
+struct Carrier {
+    path: TcpForwarding,
+    /// [`ProxyOptions::splice_pipe_size`].
+    pipe: usize,
+    /// [`ProxyOptions::socket_buffer`].
+    socket_buffer: Option<u32>,
+}
+
+/// The forwarding set-ups of the byte-stream scenarios: the copy, the splice path with the
+/// default 1 MiB pipe, with a one-page pipe that forces thousands of partial fill/drain
+/// rounds, and with 64 KiB socket buffers.
+const CARRIERS: [Carrier; 4] = [
+    Carrier {
+        path: TcpForwarding::Copy,
+        pipe: 0,
+        socket_buffer: None,
+    },
+    Carrier {
+        path: TcpForwarding::Splice,
+        pipe: 1024 * 1024,
+        socket_buffer: None,
+    },
+    Carrier {
+        path: TcpForwarding::Splice,
+        pipe: 4096,
+        socket_buffer: None,
+    },
+    Carrier {
+        path: TcpForwarding::Splice,
+        pipe: 1024 * 1024,
+        socket_buffer: Some(64 * 1024),
+    },
+];
+
+/// A proxy for the Service in front of the one backend listening on `port`.
+async fn proxy_to(port: u16, carrier: Carrier) -> ServiceProxy {
+    let c = cluster(&[port]).await;
+    let options = ProxyOptions {
+        tcp_forwarding: carrier.path,
+        splice_pipe_size: carrier.pipe,
+        socket_buffer: carrier.socket_buffer,
+        ..ProxyOptions::default()
+    };
+    ServiceProxy::start_with(
+        c.resolver(PickerKind::RoundRobin, None).await,
+        &ProxyPort::for_service(&c.service, LOOPBACK, LOOPBACK, true),
+        options,
+    )
+    .await
+    .unwrap()
+}
+
 /// An echo server without prefix: echoes while it reads, half-closes after the client's EOF.
 async fn plain_echo_server() -> u16 {
     let listener = TcpListener::bind((LOOPBACK, 0)).await.unwrap();
@@ -372,27 +440,9 @@ async fn eight_mib_each_way_with_half_close_arrive_exactly() {
     const PAYLOAD: usize = 8 * 1024 * 1024;
     let mut payload = vec![0u8; PAYLOAD];
     fastrand::Rng::with_seed(7).fill(&mut payload);
-    let c = cluster(&[plain_echo_server().await]).await;
-    // (path, pipe size): the default 1 MiB pipe, and a one-page pipe that forces thousands
-    // of partial fill/drain rounds.
-    let cases = [
-        (TcpForwarding::Copy, 0),
-        (TcpForwarding::Splice, 1024 * 1024),
-        (TcpForwarding::Splice, 4096),
-    ];
-    for (path, pipe) in cases {
-        let options = ProxyOptions {
-            tcp_forwarding: path,
-            splice_pipe_size: pipe,
-            ..ProxyOptions::default()
-        };
-        let proxy = ServiceProxy::start_with(
-            c.resolver(PickerKind::RoundRobin, None).await,
-            &ProxyPort::for_service(&c.service, LOOPBACK, LOOPBACK, true),
-            options,
-        )
-        .await
-        .unwrap();
+    let backend = plain_echo_server().await;
+    for carrier in CARRIERS {
+        let proxy = proxy_to(backend, carrier).await;
         let mut s = TcpStream::connect(proxy.local_addrs()[0]).await.unwrap();
         let (mut r, mut w) = s.split();
         // Upload everything, then half-close; the echo keeps flowing back until the backend
@@ -411,11 +461,230 @@ async fn eight_mib_each_way_with_half_close_arrive_exactly() {
         })
         .await
         .unwrap();
-        assert_eq!(got.len(), PAYLOAD, "{path:?} pipe {pipe}");
-        assert!(got == payload, "{path:?} pipe {pipe}: bytes differ");
+        assert_eq!(got.len(), PAYLOAD, "{carrier:?}");
+        assert!(got == payload, "{carrier:?}: bytes differ");
         drop(s);
-        assert_carried_by(&proxy, path, 2).await;
+        assert_carried_by(&proxy, carrier.path, 2).await;
         assert_eq!(proxy.shutdown(Duration::from_secs(1)).await, 0);
+    }
+}
+
+/// Length and FNV-1a hash of a byte stream, fed in pieces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Checksum {
+    len: u64,
+    hash: u64,
+}
+
+impl Checksum {
+    fn new() -> Self {
+        Self {
+            len: 0,
+            hash: 0xcbf2_9ce4_8422_2325,
+        }
+    }
+
+    fn update(&mut self, bytes: &[u8]) {
+        self.len += bytes.len() as u64;
+        for b in bytes {
+            self.hash = (self.hash ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
+
+/// Writes `len` pseudo-random bytes (from `seed`) in 64 KiB pieces, then half-closes;
+/// returns the checksum of what was sent.
+async fn send_stream(w: &mut (impl AsyncWrite + Unpin), seed: u64, len: usize) -> Checksum {
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let mut sum = Checksum::new();
+    let mut chunk = vec![0u8; 64 * 1024];
+    let mut left = len;
+    while left > 0 {
+        let n = left.min(chunk.len());
+        rng.fill(&mut chunk[..n]);
+        w.write_all(&chunk[..n]).await.unwrap();
+        sum.update(&chunk[..n]);
+        left -= n;
+    }
+    w.shutdown().await.unwrap();
+    sum
+}
+
+/// Reads to EOF; returns the checksum of what came.
+async fn receive_stream(r: &mut (impl AsyncRead + Unpin)) -> Checksum {
+    let mut sum = Checksum::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        match r.read(&mut buf).await.unwrap() {
+            0 => return sum,
+            n => sum.update(&buf[..n]),
+        }
+    }
+}
+
+/// A backend that serves exactly one connection with `serve` and hands back its result.
+async fn one_connection_backend<F, Fut, T>(serve: F) -> (u16, JoinHandle<T>)
+where
+    F: FnOnce(TcpStream) -> Fut + Send + 'static,
+    Fut: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    one_connection_backend_with(None, serve).await
+}
+
+/// [`one_connection_backend`] whose socket asks for a receive buffer of `recv_buffer` bytes.
+async fn one_connection_backend_with<F, Fut, T>(
+    recv_buffer: Option<u32>,
+    serve: F,
+) -> (u16, JoinHandle<T>)
+where
+    F: FnOnce(TcpStream) -> Fut + Send + 'static,
+    Fut: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    let socket = TcpSocket::new_v4().unwrap();
+    if let Some(size) = recv_buffer {
+        socket.set_recv_buffer_size(size).unwrap();
+    }
+    socket.bind(SocketAddr::new(LOOPBACK, 0)).unwrap();
+    let listener = socket.listen(16).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let task = tokio::spawn(async move {
+        let (s, _) = listener.accept().await.unwrap();
+        serve(s).await
+    });
+    (port, task)
+}
+
+/// Bounds a scenario step.
+async fn within<T>(what: &str, f: impl Future<Output = T>) -> T {
+    tokio::time::timeout(Duration::from_secs(60), f)
+        .await
+        .unwrap_or_else(|_| panic!("{what}: timed out"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_transfers_both_ways_at_once_keep_their_checksums() {
+    const LEN: usize = 24 * 1024 * 1024;
+    for carrier in CARRIERS {
+        // The backend streams its own bytes down while it reads ours.
+        let (port, backend) = one_connection_backend(|mut s| async move {
+            let (mut r, mut w) = s.split();
+            tokio::join!(receive_stream(&mut r), send_stream(&mut w, 2, LEN))
+        })
+        .await;
+        let proxy = proxy_to(port, carrier).await;
+        let mut s = TcpStream::connect(proxy.local_addrs()[0]).await.unwrap();
+        let (mut r, mut w) = s.split();
+        let (sent, received) = within("client", async {
+            tokio::join!(send_stream(&mut w, 1, LEN), receive_stream(&mut r))
+        })
+        .await;
+        let (backend_received, backend_sent) = within("backend", backend).await.unwrap();
+        assert_eq!(sent.len, LEN as u64, "{carrier:?}");
+        assert_eq!(backend_received, sent, "{carrier:?}: upload");
+        assert_eq!(received, backend_sent, "{carrier:?}: download");
+        drop(s);
+        assert_carried_by(&proxy, carrier.path, 2).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backend_half_close_first_leaves_the_upload_open() {
+    for carrier in CARRIERS {
+        // The backend says everything it has and half-closes before reading anything.
+        let (port, backend) = one_connection_backend(|mut s| async move {
+            let (mut r, mut w) = s.split();
+            let said = send_stream(&mut w, 3, 3 * 1024 * 1024).await;
+            (said, receive_stream(&mut r).await)
+        })
+        .await;
+        let proxy = proxy_to(port, carrier).await;
+        let mut s = TcpStream::connect(proxy.local_addrs()[0]).await.unwrap();
+        let (mut r, mut w) = s.split();
+        // The download ends (the proxy forwarded the backend's half-close) while the upload
+        // has not started; it then still reaches the backend in full.
+        let heard = within("download", receive_stream(&mut r)).await;
+        let sent = within("upload", send_stream(&mut w, 4, 8 * 1024 * 1024)).await;
+        let (said, backend_received) = within("backend", backend).await.unwrap();
+        assert_eq!(heard, said, "{carrier:?}: download");
+        assert_eq!(backend_received, sent, "{carrier:?}: upload");
+        drop(s);
+        assert_carried_by(&proxy, carrier.path, 2).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_eof_behind_buffered_bytes_still_delivers_them_all() {
+    const EOF_PAYLOAD: usize = 8 * 1024 * 1024;
+    for carrier in CARRIERS {
+        // A backend with a small receive buffer that reads slowly (at most 64 KiB a
+        // millisecond): the proxy's send buffer towards it stays full, so the pipe fills and
+        // the proxy reads the client's EOF while the pipe still holds bytes.
+        let (port, backend) = one_connection_backend_with(Some(16 * 1024), |mut s| async move {
+            let mut sum = Checksum::new();
+            let mut buf = vec![0u8; 64 * 1024];
+            loop {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+                match s.read(&mut buf).await.unwrap() {
+                    0 => return sum,
+                    n => sum.update(&buf[..n]),
+                }
+            }
+        })
+        .await;
+        let proxy = proxy_to(port, carrier).await;
+        let mut s = TcpStream::connect(proxy.local_addrs()[0]).await.unwrap();
+        let sent = within("upload", send_stream(&mut s, 5, EOF_PAYLOAD)).await;
+        drop(s); // fully closed, not only half-closed
+        let received = within("backend", backend).await.unwrap();
+        assert_eq!(received, sent, "{carrier:?}");
+        assert_carried_by(&proxy, carrier.path, 2).await;
+    }
+}
+
+/// Writes 64 KiB pieces until a write fails (bounded): the peer's connection was torn down.
+async fn write_until_refused(s: &mut TcpStream) -> bool {
+    let chunk = vec![9u8; 64 * 1024];
+    within("write until refused", async {
+        loop {
+            if s.write_all(&chunk).await.is_err() {
+                return true;
+            }
+        }
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reset_on_either_side_tears_down_the_other() {
+    for carrier in CARRIERS {
+        // The backend resets (SO_LINGER 0) mid-upload: the client's writes start failing.
+        let (port, backend) = one_connection_backend(|mut s| async move {
+            let mut first = vec![0u8; 64 * 1024];
+            s.read_exact(&mut first).await.unwrap();
+            s.set_zero_linger().unwrap();
+        })
+        .await;
+        let proxy = proxy_to(port, carrier).await;
+        let mut s = TcpStream::connect(proxy.local_addrs()[0]).await.unwrap();
+        assert!(write_until_refused(&mut s).await, "{carrier:?}");
+        within("backend", backend).await.unwrap();
+        wait_all_closed(&proxy).await;
+
+        // The client resets mid-download: the backend's writes start failing.
+        let (port, backend) =
+            one_connection_backend(|mut s| async move { write_until_refused(&mut s).await }).await;
+        let proxy = proxy_to(port, carrier).await;
+        let mut s = TcpStream::connect(proxy.local_addrs()[0]).await.unwrap();
+        let mut first = vec![0u8; 64 * 1024];
+        within("download", s.read_exact(&mut first)).await.unwrap();
+        s.set_zero_linger().unwrap();
+        drop(s);
+        assert!(within("backend", backend).await.unwrap(), "{carrier:?}");
+        wait_all_closed(&proxy).await;
+        let stats = proxy.stats();
+        assert_eq!(stats.failed.load(std::sync::atomic::Ordering::Relaxed), 0);
     }
 }
 

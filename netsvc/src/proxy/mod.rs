@@ -31,7 +31,7 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use kybern_core::api::core::v1::Service;
-use tokio::net::{TcpListener, TcpStream, UdpSocket};
+use tokio::net::{TcpListener, TcpSocket, TcpStream, UdpSocket};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
@@ -67,9 +67,14 @@ pub enum TcpForwarding {
 }
 
 impl Default for TcpForwarding {
-    /// [`TcpForwarding::Copy`]: on the 2-core benchmark machine, idle, the splice path moved
-    /// 1.24 GiB/s against the copy path's 1.60 GiB/s in the same run (BENCHMARKS.md), so
-    /// splicing is opt-in until its pipe loop overlaps reading and draining.
+    /// [`TcpForwarding::Copy`]: on the 2-core benchmark VM the splice path is not faster than
+    /// the copy, even with a loop that overlaps filling and draining its pipe: in four runs
+    /// of 16 MiB transfers (BENCHMARKS.md) the copy path moved 47–62 % of a direct
+    /// connection's throughput on uploads and 47–65 % on downloads, the splice path 32–54 %
+    /// and 35–57 %, never more than the copy in the same run. Splicing spares the two
+    /// userspace copies but not the second pass through the loopback TCP stack, and the
+    /// spliced pages reach the server cold; per 16 MiB it cost as much CPU as copying or
+    /// more. So splicing stays opt-in.
     fn default() -> Self {
         TcpForwarding::Copy
     }
@@ -89,6 +94,13 @@ pub struct ProxyOptions {
     /// `pipe-user-pages-soft` with many connections open) the pipe keeps its default size,
     /// which still works, with more splices per byte.
     pub splice_pipe_size: usize,
+    /// `SO_SNDBUF`/`SO_RCVBUF` asked for on both sockets of every proxied TCP connection
+    /// (set on the listener, which accepted sockets inherit, and on the backend socket before
+    /// it connects). `None` (the default) leaves the kernel's autotuning alone; a fixed size
+    /// bounds the bytes in flight per hop (fewer pages in flight, smaller windows). On the
+    /// benchmark VM 128 KiB lowered the splice path's CPU per byte without a consistent
+    /// throughput gain (BENCHMARKS.md), hence off by default.
+    pub socket_buffer: Option<u32>,
     /// A UDP session with no datagram either way for this long ends (default
     /// [`UDP_IDLE_TIMEOUT`]).
     pub udp_idle_timeout: Duration,
@@ -100,6 +112,7 @@ impl Default for ProxyOptions {
             tcp_forwarding: TcpForwarding::default(),
             copy_buffer: COPY_BUFFER,
             splice_pipe_size: SPLICE_PIPE_SIZE,
+            socket_buffer: None,
             udp_idle_timeout: UDP_IDLE_TIMEOUT,
         }
     }
@@ -261,7 +274,7 @@ impl ServiceProxy {
         for p in ports {
             let task = match p.protocol {
                 L4Protocol::Tcp => {
-                    let listener = TcpListener::bind(p.listen).await?;
+                    let listener = tcp_socket(p.listen, options.socket_buffer)?.listen(1024)?;
                     addrs.push(listener.local_addr()?);
                     tokio::spawn(accept_loop(listener, *p, shared.clone(), stop_rx.clone()))
                 }
@@ -332,6 +345,29 @@ impl ServiceProxy {
     }
 }
 
+/// A TCP socket bound to `listen` (address reuse on, as `TcpListener::bind` does), its
+/// buffers sized when `buffer` says so.
+fn tcp_socket(listen: SocketAddr, buffer: Option<u32>) -> io::Result<TcpSocket> {
+    let socket = tcp_socket_for(listen, buffer)?;
+    socket.set_reuseaddr(true)?;
+    socket.bind(listen)?;
+    Ok(socket)
+}
+
+/// An unbound TCP socket of `addr`'s family, its buffers sized when `buffer` says so.
+fn tcp_socket_for(addr: SocketAddr, buffer: Option<u32>) -> io::Result<TcpSocket> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    if let Some(size) = buffer {
+        socket.set_send_buffer_size(size)?;
+        socket.set_recv_buffer_size(size)?;
+    }
+    Ok(socket)
+}
+
 async fn accept_loop(
     listener: TcpListener,
     port: ProxyPort,
@@ -370,7 +406,12 @@ async fn forward(mut client: TcpStream, peer: SocketAddr, port: ProxyPort, share
         ) else {
             break;
         };
-        match tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(pick.addr)).await {
+        let connect = async {
+            tcp_socket_for(pick.addr, shared.options.socket_buffer)?
+                .connect(pick.addr)
+                .await
+        };
+        match tokio::time::timeout(CONNECT_TIMEOUT, connect).await {
             Ok(Ok(mut backend)) => {
                 let _ = backend.set_nodelay(true);
                 let _ = client.set_nodelay(true);

@@ -1,17 +1,23 @@
 //! Zero-copy TCP forwarding on Linux: each direction of a proxied connection moves bytes
 //! socket → pipe → socket with `splice(2)`, so they never enter userspace.
 //!
-//! Each direction owns a non-blocking pipe and alternates two steps, driven by tokio
-//! readiness (`readable()`/`writable()` + `try_io`):
+//! Each direction owns a non-blocking pipe (grown with `F_SETPIPE_SZ`) and one loop that
+//! overlaps both ends: it *fills* (splices from the source socket) while the pipe has room and
+//! *drains* (splices into the destination socket) while the pipe holds data, so the source
+//! keeps being read while the destination's send buffer is full and the reverse. It counts the
+//! bytes in the pipe itself (spliced in minus spliced out), and sleeps only when neither end
+//! moved, driven by tokio readiness (`try_io` + `readable()`/`writable()`):
 //!
-//! 1. *fill*: with the pipe empty, splice up to the pipe's capacity from the source socket;
-//!    0 bytes means EOF;
-//! 2. *drain*: splice everything in the pipe into the destination socket, in as many partial
-//!    splices as the destination's send buffer takes.
-//!
-//! Filling only an empty pipe makes `EAGAIN` unambiguous: on the fill step it can only mean
-//! "source socket has no data", on the drain step only "destination send buffer full", so
-//! tokio clears the readiness of the right socket and the task sleeps until it changes.
+//! * a drain `EAGAIN` (the pipe holds data) can only mean "destination send buffer full": it
+//!   goes through `try_io`, which clears the write readiness, and the loop waits for
+//!   `writable()`;
+//! * a fill `EAGAIN` is unambiguous only on an empty pipe ("no data"): only then does it go
+//!   through `try_io` (clearing the read readiness) and the loop waits for `readable()`. On a
+//!   non-empty pipe the fill is a plain `splice` whose `EAGAIN` may also mean "pipe full in
+//!   slots" (a slot holds one socket buffer fragment, which may be smaller than a page); the
+//!   read readiness is left untouched and the drain, which must happen first anyway, wakes
+//!   the loop. So read readiness is cleared only when the socket really was empty, and no
+//!   wakeup is lost.
 //!
 //! On EOF the direction shuts down the destination's write side (half-close) while the other
 //! direction goes on. An error in either direction ends both (the caller drops both sockets).
@@ -96,7 +102,7 @@ enum Pumped {
 struct Pipe {
     read: OwnedFd,
     write: OwnedFd,
-    /// Bytes one fill step asks for (the pipe's capacity).
+    /// The pipe's capacity in bytes: the most the loop keeps in it.
     capacity: usize,
 }
 
@@ -120,36 +126,74 @@ impl Pipe {
         })
     }
 
-    /// Moves `src` into `dst` until EOF on `src`.
+    /// Moves `src` into `dst` until EOF on `src`, reading while the pipe has room and
+    /// draining while it holds data (see the module docs for the readiness rules).
     async fn pump(&self, src: &TcpStream, dst: &TcpStream) -> io::Result<Pumped> {
         let flags = SpliceFlags::MOVE | SpliceFlags::NONBLOCK;
         let mut total = 0u64;
+        // Bytes spliced into the pipe and not yet out of it: exact, so `in_pipe == 0` means
+        // the pipe is empty.
+        let mut in_pipe = 0usize;
+        let mut eof = false;
         loop {
-            // Fill (the pipe is empty here, so EAGAIN means the socket has no data).
-            src.readable().await?;
-            let filled = src.try_io(Interest::READABLE, || {
-                splice(src, None, &self.write, None, self.capacity, flags).map_err(io::Error::from)
-            });
-            let mut in_pipe = match filled {
-                Ok(0) => return Ok(Pumped::Eof(total)),
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-                Err(e) if total == 0 && refused(&e) => return Ok(Pumped::Unsupported(e)),
-                Err(e) => return Err(e),
-            };
-            total += in_pipe as u64;
-            // Drain (the pipe holds data, so EAGAIN means the send buffer is full).
-            while in_pipe > 0 {
-                dst.writable().await?;
+            let mut progressed = false;
+            // Fill while the pipe has room.
+            let mut fill_blocked = false;
+            if !eof && in_pipe < self.capacity {
+                let room = self.capacity - in_pipe;
+                let fill =
+                    || splice(src, None, &self.write, None, room, flags).map_err(io::Error::from);
+                let filled = if in_pipe == 0 {
+                    // Empty pipe: EAGAIN can only mean "no data", so tokio may clear the
+                    // socket's read readiness and wake the task on the next data.
+                    src.try_io(Interest::READABLE, fill)
+                } else {
+                    // The pipe may be full in slots (each holds one socket buffer fragment,
+                    // possibly less than a page): EAGAIN is ambiguous, readiness is left alone.
+                    fill()
+                };
+                match filled {
+                    Ok(0) => eof = true,
+                    Ok(n) => {
+                        in_pipe += n;
+                        total += n as u64;
+                        progressed = true;
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => fill_blocked = true,
+                    Err(e) if total == 0 && refused(&e) => return Ok(Pumped::Unsupported(e)),
+                    Err(e) => return Err(e),
+                }
+            }
+            // Drain while the pipe holds data (EAGAIN: the destination's send buffer is full).
+            let mut drain_blocked = false;
+            if in_pipe > 0 {
                 let drained = dst.try_io(Interest::WRITABLE, || {
                     splice(&self.read, None, dst, None, in_pipe, flags).map_err(io::Error::from)
                 });
                 match drained {
                     Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                    Ok(n) => in_pipe = in_pipe.saturating_sub(n),
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                    Ok(n) => {
+                        in_pipe = in_pipe.saturating_sub(n);
+                        progressed = true;
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => drain_blocked = true,
                     Err(e) => return Err(e),
                 }
+            }
+            if eof && in_pipe == 0 {
+                return Ok(Pumped::Eof(total));
+            }
+            if progressed {
+                // Stay fair to the other tasks of this worker.
+                tokio::task::consume_budget().await;
+            } else if drain_blocked {
+                // The pipe holds data: the destination draining is the next progress, and a
+                // full pipe is only emptied that way.
+                dst.writable().await?;
+            } else if fill_blocked && in_pipe == 0 {
+                // Read readiness is only ever cleared on an empty pipe (above), i.e. when the
+                // socket really had no data; a stale readiness costs one more round.
+                src.readable().await?;
             }
         }
     }
