@@ -250,28 +250,40 @@ async fn proxies_for(backend: SocketAddr) -> (SocketAddr, Vec<(&'static str, Soc
     p.status.as_mut().unwrap().pod_ip = Some("127.0.0.1".into());
     let slices = slices_for(&svc, &[p]);
     let mut proxied = Vec::new();
-    // The same proxy on the userspace copy path (256 KiB buffers, the default) and on the
+    // The same proxy on the userspace copy path (buffers growing up to 1 MiB, the default; or
+    // capped at 256 KiB, 64 KiB) and on the
     // splice(2) path (1 MiB pipes; and 64 KiB pipes), with the kernel's socket buffer
     // autotuning (the default) or 128 KiB socket buffers.
     const SOCKBUF: Option<u32> = Some(128 * 1024);
+    const KIB: usize = 1024;
     let paths = [
-        ("copy_256KiB", TcpForwarding::Copy, 0, None),
-        ("splice", TcpForwarding::Splice, 1024 * 1024, None),
-        ("splice_64KiB_pipe", TcpForwarding::Splice, 64 * 1024, None),
+        ("copy", TcpForwarding::Copy, 1024 * KIB, 0, None),
+        ("copy_max_256KiB", TcpForwarding::Copy, 256 * KIB, 0, None),
+        ("copy_max_64KiB", TcpForwarding::Copy, 64 * KIB, 0, None),
+        ("splice", TcpForwarding::Splice, 256 * KIB, 1024 * KIB, None),
         (
-            "copy_256KiB_128KiB_sockbuf",
+            "splice_64KiB_pipe",
+            TcpForwarding::Splice,
+            256 * KIB,
+            64 * KIB,
+            None,
+        ),
+        (
+            "copy_128KiB_sockbuf",
             TcpForwarding::Copy,
+            1024 * KIB,
             0,
             SOCKBUF,
         ),
         (
             "splice_128KiB_sockbuf",
             TcpForwarding::Splice,
-            1024 * 1024,
+            256 * KIB,
+            1024 * KIB,
             SOCKBUF,
         ),
     ];
-    for (name, tcp_forwarding, splice_pipe_size, socket_buffer) in paths {
+    for (name, tcp_forwarding, copy_buffer, splice_pipe_size, socket_buffer) in paths {
         let r = round_robin(&svc, &slices);
         let proxy = ServiceProxy::start_with(
             r,
@@ -283,6 +295,7 @@ async fn proxies_for(backend: SocketAddr) -> (SocketAddr, Vec<(&'static str, Soc
             ),
             ProxyOptions {
                 tcp_forwarding,
+                copy_buffer,
                 splice_pipe_size,
                 socket_buffer,
                 ..ProxyOptions::default()

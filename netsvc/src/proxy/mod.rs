@@ -20,6 +20,7 @@
 //! [`ProxyOptions::udp_idle_timeout`] without traffic. SCTP ports are not proxied (no SCTP
 //! on the loopback test hosts; [`ProxyPort::for_service`] skips them).
 
+mod copy;
 #[cfg(target_os = "linux")]
 mod splice;
 mod udp;
@@ -43,8 +44,10 @@ pub const CONNECT_ATTEMPTS: usize = 3;
 /// How long one backend connect may take.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// Default copy buffer per direction of a TCP connection (see [`ProxyOptions::copy_buffer`]).
-pub const COPY_BUFFER: usize = 256 * 1024;
+/// Default largest copy buffer per direction of a TCP connection (see
+/// [`ProxyOptions::copy_buffer`]): 1 MiB, Envoy's default per-connection buffer limit.
+pub const COPY_BUFFER: usize = 1024 * 1024;
+pub use copy::COPY_BUFFER_START;
 /// Default pipe size per direction of a spliced TCP connection (see
 /// [`ProxyOptions::splice_pipe_size`]): 1 MiB, the default `/proc/sys/fs/pipe-max-size`.
 pub const SPLICE_PIPE_SIZE: usize = 1024 * 1024;
@@ -54,9 +57,9 @@ pub const UDP_IDLE_TIMEOUT: Duration = Duration::from_millis(250);
 /// How the bytes of a proxied TCP connection are moved.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TcpForwarding {
-    /// Userspace copy (tokio `copy_bidirectional_with_sizes`) through two
-    /// [`ProxyOptions::copy_buffer`] buffers: portable, but every byte is copied into and out
-    /// of the process.
+    /// Userspace copy through one buffer per direction, growing from [`COPY_BUFFER_START`]
+    /// to [`ProxyOptions::copy_buffer`] while reads fill it: portable, but every byte is
+    /// copied into and out of the process.
     Copy,
     /// Zero-copy on Linux: `splice(2)` socket → pipe → socket per direction, the pipe sized
     /// by [`ProxyOptions::splice_pipe_size`]. A direction for which no pipe can be created,
@@ -68,13 +71,12 @@ pub enum TcpForwarding {
 
 impl Default for TcpForwarding {
     /// [`TcpForwarding::Copy`]: on the 2-core benchmark VM the splice path is not faster than
-    /// the copy, even with a loop that overlaps filling and draining its pipe: in four runs
-    /// of 16 MiB transfers (BENCHMARKS.md) the copy path moved 47–62 % of a direct
-    /// connection's throughput on uploads and 47–65 % on downloads, the splice path 32–54 %
-    /// and 35–57 %, never more than the copy in the same run. Splicing spares the two
-    /// userspace copies but not the second pass through the loopback TCP stack, and the
-    /// spliced pages reach the server cold; per 16 MiB it cost as much CPU as copying or
-    /// more. So splicing stays opt-in.
+    /// the copy. With the copy's buffers growing to 1 MiB, three quiet runs of 16 MiB
+    /// transfers (BENCHMARKS.md) moved 92–94 % of a direct connection's throughput on uploads
+    /// and 72–92 % on downloads through the copy path, 60–65 % and 54–67 % through the splice
+    /// path. Splicing spares the two userspace copies but not the second pass through the
+    /// loopback TCP stack, and the spliced pages reach the server cold; per 16 MiB it cost as
+    /// much CPU as copying or more. So splicing stays opt-in.
     fn default() -> Self {
         TcpForwarding::Copy
     }
@@ -85,8 +87,13 @@ impl Default for TcpForwarding {
 pub struct ProxyOptions {
     /// How TCP bytes are moved (default: [`TcpForwarding::default`]).
     pub tcp_forwarding: TcpForwarding,
-    /// Copy buffer per direction of a TCP connection on the copy path: large transfers need
-    /// few syscalls per byte (default [`COPY_BUFFER`]).
+    /// Largest copy buffer per direction of a TCP connection on the copy path (default
+    /// [`COPY_BUFFER`], 1 MiB). A direction starts with [`COPY_BUFFER_START`] bytes (64 KiB)
+    /// and doubles its buffer each time a read fills it, so only bulk flows grow to this
+    /// size: on the benchmark VM a 16 MiB transfer through the proxy moved 63 % of a direct
+    /// connection's throughput with 64 KiB buffers, 66–77 % with 256 KiB and 85–97 % with
+    /// 1 MiB (BENCHMARKS.md), because each `read`/`write` pair (and each wake-up) carries
+    /// more bytes.
     pub copy_buffer: usize,
     /// Pipe size asked for (`F_SETPIPE_SZ`) per direction on the splice path (default
     /// [`SPLICE_PIPE_SIZE`]). The kernel rounds it up to a power of two of pages; when it
@@ -441,15 +448,7 @@ async fn carry(client: &mut TcpStream, backend: &mut TcpStream, shared: &Shared)
             splice::bidirectional(client, backend, options, &shared.stats).await
         }
         #[cfg(not(target_os = "linux"))]
-        TcpForwarding::Splice => copy(client, backend, options.copy_buffer).await,
-        TcpForwarding::Copy => copy(client, backend, options.copy_buffer).await,
+        TcpForwarding::Splice => copy::bidirectional(client, backend, options.copy_buffer).await,
+        TcpForwarding::Copy => copy::bidirectional(client, backend, options.copy_buffer).await,
     }
-}
-
-/// The userspace copy path.
-async fn copy(client: &mut TcpStream, backend: &mut TcpStream, buffer: usize) -> io::Result<()> {
-    let size = buffer.max(1);
-    tokio::io::copy_bidirectional_with_sizes(client, backend, size, size)
-        .await
-        .map(|_| ())
 }

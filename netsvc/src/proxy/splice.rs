@@ -32,7 +32,7 @@ use rustix::io::Errno;
 use rustix::pipe::{
     PipeFlags, SpliceFlags, fcntl_getpipe_size, fcntl_setpipe_size, pipe_with, splice,
 };
-use tokio::io::{AsyncWriteExt, BufReader, Interest};
+use tokio::io::{AsyncWriteExt, Interest};
 use tokio::net::TcpStream;
 use tokio::net::tcp::{ReadHalf, WriteHalf};
 
@@ -78,8 +78,7 @@ async fn direction(
         Pumped::Unsupported(error) => {
             stats.splice_fallbacks.fetch_add(1, Ordering::Relaxed);
             tracing::debug!(%error, "splice unavailable, copying this direction in userspace");
-            let mut reader = BufReader::with_capacity(options.copy_buffer.max(1), &mut *src);
-            tokio::io::copy_buf(&mut reader, dst).await?;
+            super::copy::pump(src, dst, options.copy_buffer).await?;
         }
     }
     // Half-close: the peer sees EOF on this direction while the other one continues. A peer

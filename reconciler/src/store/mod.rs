@@ -39,8 +39,8 @@ use futures::Stream;
 use kybern_core::api::meta::v1::Preconditions;
 use kybern_core::{ApiResource, DynamicObject};
 
-#[cfg(feature = "testing")]
 pub mod batch;
+#[cfg(feature = "testing")]
 pub mod conformance;
 pub mod continue_token;
 pub mod durable;
