@@ -73,7 +73,7 @@ impl Default for TcpForwarding {
     /// [`TcpForwarding::Copy`]: on the 2-core benchmark VM the splice path is not faster than
     /// the copy. With the copy's buffers growing to 1 MiB, three quiet runs of 16 MiB
     /// transfers (BENCHMARKS.md) moved 92–94 % of a direct connection's throughput on uploads
-    /// and 72–92 % on downloads through the copy path, 60–65 % and 54–67 % through the splice
+    /// and 72–92 % on downloads through the copy path, 64–65 % and 53–67 % through the splice
     /// path. Splicing spares the two userspace copies but not the second pass through the
     /// loopback TCP stack, and the spliced pages reach the server cold; per 16 MiB it cost as
     /// much CPU as copying or more. So splicing stays opt-in.

@@ -126,9 +126,13 @@ pub trait FilterPlugin: Plugin {
     /// The same answer as [`FilterPlugin::filter`] for a snapshot node, which the scheduling
     /// cycle calls: a plugin may answer from the node's compact
     /// [`NodeRow`](crate::cache::NodeRow) without reading the full `NodeInfo` (the default
-    /// calls `filter`). Overrides must agree with `filter` on every node.
+    /// answers `Success` when [`FilterPlugin::passes_node`] does, else calls `filter`).
+    /// Overrides must agree with `filter` on every node.
     #[inline]
     fn filter_node(&self, state: &CycleState, pod: &PodInfo, node: NodeRef<'_>) -> Status {
+        if self.passes_node(state, pod, node) {
+            return Status::success();
+        }
         self.filter(state, pod, node.info())
     }
 

@@ -77,14 +77,6 @@ impl FilterPlugin for NodeUnschedulable {
     }
 
     #[inline]
-    fn filter_node(&self, state: &CycleState, pod: &PodInfo, node: NodeRef<'_>) -> Status {
-        if self.passes_node(state, pod, node) {
-            return Status::success();
-        }
-        self.filter(state, pod, node.info())
-    }
-
-    #[inline]
     fn passes_node(&self, _state: &CycleState, _pod: &PodInfo, node: NodeRef<'_>) -> bool {
         !node.row().unschedulable
     }

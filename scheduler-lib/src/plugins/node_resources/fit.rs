@@ -333,14 +333,6 @@ impl FilterPlugin for Fit {
     }
 
     #[inline]
-    fn filter_node(&self, state: &CycleState, pod: &PodInfo, node: NodeRef<'_>) -> Status {
-        if self.passes_node(state, pod, node) {
-            return Status::success();
-        }
-        self.filter(state, pod, node.info())
-    }
-
-    #[inline]
     fn passes_node(&self, _state: &CycleState, pod: &PodInfo, node: NodeRef<'_>) -> bool {
         let r = node.row();
         let free = [
