@@ -1,4 +1,4 @@
-//! The per-node passes on the snapshot's compact rows (`filter_node`, `score_node`,
+//! The per-node passes on the snapshot's compact rows (`filter_node`, `passes_node`,
 //! `score_positions`, the framework's `run_filters_node` / `run_score_positions`) answer
 //! exactly what the `NodeInfo` paths answer, for every default plugin, over nodes that take
 //! each branch (cordoned, tainted, full, extended resources, images) and pods that do too.

@@ -208,27 +208,11 @@ pub trait ScorePlugin: Plugin {
     /// A non-success status aborts the cycle with an error.
     fn score(&self, state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> Result<i64, Status>;
 
-    /// The same answer as [`ScorePlugin::score`] for a snapshot node, which the scheduling
-    /// cycle calls: a plugin may answer from the node's compact
-    /// [`NodeRow`](crate::cache::NodeRow) (the default calls `score`). Overrides must agree
-    /// with `score` on every node.
-    ///
-    /// # Errors
-    /// As [`ScorePlugin::score`].
-    #[inline]
-    fn score_node(
-        &self,
-        state: &CycleState,
-        pod: &PodInfo,
-        node: NodeRef<'_>,
-    ) -> Result<i64, Status> {
-        self.score(state, pod, node.info())
-    }
-
     /// Raw scores of the snapshot nodes at `positions` into `out` (the same length), as
-    /// [`ScorePlugin::score_node`] on each: the scheduling cycle calls this once per plugin,
-    /// so a plugin can read its cycle state once for all nodes (the default calls
-    /// `score_node` per node).
+    /// [`ScorePlugin::score`] on each: the scheduling cycle calls this once per plugin, so a
+    /// plugin can read its cycle state once for all nodes and answer from the nodes' compact
+    /// [`NodeRow`](crate::cache::NodeRow)s (the default calls `score` per node). Overrides
+    /// must agree with `score` on every node.
     ///
     /// # Errors
     /// As [`ScorePlugin::score`]; a position outside the snapshot is an error.
@@ -241,7 +225,7 @@ pub trait ScorePlugin: Plugin {
         out: &mut [i64],
     ) -> Result<(), Status> {
         score_each_position(snapshot, positions, out, |node| {
-            self.score_node(state, pod, node)
+            self.score(state, pod, node.info())
         })
     }
 

@@ -731,7 +731,7 @@ impl Framework {
     }
 
     /// As [`Framework::run_score`] for the snapshot nodes at `positions` (in that order):
-    /// each plugin answers through [`ScorePlugin::score_node`].
+    /// each plugin answers once for all of them through [`ScorePlugin::score_positions`].
     ///
     /// # Errors
     /// As [`Framework::run_score`]; a position outside the snapshot is an error.

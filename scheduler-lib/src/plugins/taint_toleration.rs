@@ -230,19 +230,6 @@ impl ScorePlugin for TaintToleration {
         Ok(self.prefer_no_schedule_untolerated(taints, tolerations))
     }
 
-    #[inline]
-    fn score_node(
-        &self,
-        state: &CycleState,
-        pod: &PodInfo,
-        node: NodeRef<'_>,
-    ) -> Result<i64, Status> {
-        if !node.row().has_taints {
-            return Ok(0);
-        }
-        self.score(state, pod, node.info())
-    }
-
     fn score_positions(
         &self,
         state: &CycleState,

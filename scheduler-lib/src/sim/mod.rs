@@ -251,6 +251,42 @@ pub async fn measure_bound(
     })
 }
 
+/// The measured phase of a workload (upstream's `createPods` with its throughput collector):
+/// waits until `init` pods are bound, then creates `measured` pods with `create` (in order,
+/// concurrently with scheduling, yielding every 64; stopping at the first `false`) while
+/// sampling the bound count. Returns the pods bound in the phase, the elapsed time and the
+/// per-interval samples.
+pub async fn measured_phase<F, Fut>(
+    scheduler: &Scheduler,
+    init: usize,
+    measured: usize,
+    cfg: &RunConfig,
+    create: F,
+) -> (usize, Duration, Vec<f64>)
+where
+    F: Fn(usize) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = bool> + Send,
+{
+    wait_bound(scheduler, init as u64, cfg.timeout).await;
+    let base = scheduler.stats().1;
+    let target = base + measured as u64;
+    let start = Instant::now();
+    let creator = tokio::spawn(async move {
+        for i in 0..measured {
+            if !create(i).await {
+                break;
+            }
+            if i % 64 == 63 {
+                tokio::task::yield_now().await;
+            }
+        }
+    });
+    let (samples, elapsed) = measure_bound(scheduler, base, target, start, cfg).await;
+    let _ = creator.await;
+    let bound = (scheduler.stats().1 - base) as usize;
+    (bound, elapsed, samples)
+}
+
 /// p50, p90 and p99 of per-interval throughput samples.
 pub fn percentiles(mut samples: Vec<f64>) -> (f64, f64, f64) {
     samples.sort_by(|a, b| a.total_cmp(b));
@@ -313,25 +349,13 @@ pub async fn run_with_source(
     }
     let scheduler = builder.build()?;
     let handle = scheduler.run().await?;
-    wait_bound(&scheduler, w.init_pods as u64, cfg.timeout).await;
-    let base = scheduler.stats().1;
-    let target = base + w.measured_pods as u64;
-    let start = Instant::now();
-    let creator_store = store.clone();
     let wl = w.clone();
-    let creator = tokio::spawn(async move {
-        for i in 0..wl.measured_pods {
-            if create(&creator_store, &wl.pod(i, true)).await.is_err() {
-                break;
-            }
-            if i % 64 == 63 {
-                tokio::task::yield_now().await;
-            }
-        }
-    });
-    let (samples, elapsed) = measure_bound(&scheduler, base, target, start, cfg).await;
-    let _ = creator.await;
-    let bound = (scheduler.stats().1 - base) as usize;
+    let (bound, elapsed, samples) =
+        measured_phase(&scheduler, w.init_pods, w.measured_pods, cfg, move |i| {
+            let (store, pod) = (store.clone(), wl.pod(i, true));
+            async move { create(&store, &pod).await.is_ok() }
+        })
+        .await;
     let quality = quality(w, &scheduler);
     handle.shutdown();
     Ok(Report {

@@ -22,7 +22,7 @@ use kybern_reconciler::runtime::{SharedInformers, Shutdown};
 use kybern_reconciler::{Api, MemoryStore, Store};
 use kybern_scheduler::Scheduler;
 use kybern_scheduler::sim::{
-    NodeBuilder, PodBuilder, Report, RunConfig, create, measure_bound, percentiles, wait_bound,
+    NodeBuilder, PodBuilder, Report, RunConfig, create, measured_phase, percentiles,
 };
 
 use super::{VolumeCache, volume_framework};
@@ -272,30 +272,17 @@ pub async fn run(w: &VolumeWorkload, cfg: &RunConfig) -> Result<Report, Error> {
         .build()?;
     super::requeue_on_volume_changes(&scheduler, &cache, stop.clone());
     let handle = scheduler.run().await?;
-    let _ = wait_bound(&scheduler, w.init_pods as u64, cfg.timeout).await;
-    let base = scheduler.stats().1;
-    let target = base + w.measured_pods as u64;
-    let start = Instant::now();
-    let creator = {
-        let store = store.clone();
-        let w = w.clone();
-        tokio::spawn(async move {
-            for i in 0..w.measured_pods {
-                if VolumeWorkload::pod(&store, &format!("measured-{i}"))
+    let creator_store = store.clone();
+    let (bound, elapsed, samples) =
+        measured_phase(&scheduler, w.init_pods, w.measured_pods, cfg, move |i| {
+            let store = creator_store.clone();
+            async move {
+                VolumeWorkload::pod(&store, &format!("measured-{i}"))
                     .await
-                    .is_err()
-                {
-                    break;
-                }
-                if i % 64 == 63 {
-                    tokio::task::yield_now().await;
-                }
+                    .is_ok()
             }
         })
-    };
-    let (samples, elapsed) = measure_bound(&scheduler, base, target, start, cfg).await;
-    let _ = creator.await;
-    let bound = (scheduler.stats().1 - base) as usize;
+        .await;
     let wrong = misplaced(&scheduler, &store).await?;
     let (attempts, _, unschedulable, errors) = scheduler.stats();
     handle.shutdown();

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use super::{ResourceWeight, RowColumns, allocatable_and_requested, default_resources};
-use crate::cache::{NodeInfo, NodeRef, PodInfo, Snapshot};
+use crate::cache::{NodeInfo, PodInfo, Snapshot};
 use crate::framework::{
     CycleState, MAX_NODE_SCORE, Plugin, PreScorePlugin, ScorePlugin, Status, score_each_position,
 };

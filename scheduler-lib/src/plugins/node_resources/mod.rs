@@ -2,7 +2,7 @@
 //! resource-based scoring strategies they share.
 
 /// The [`ScorePlugin`](crate::framework::ScorePlugin) methods of a plugin scoring by
-/// resource — from the `NodeInfo`, from a node's row, batched over positions — given the
+/// resource — from the `NodeInfo`, and batched over positions from the nodes' rows — given the
 /// plugin's `requests`, `score_from`, `args.resources` and `columns`, and whether it reads
 /// `requested` (true) or `non_zero_requested` (false).
 macro_rules! resource_score_methods {
@@ -10,19 +10,6 @@ macro_rules! resource_score_methods {
         fn score(&self, state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> Result<i64, Status> {
             Ok(self.score_from(&self.requests(state, pod), |i, req| {
                 allocatable_and_requested(node, req, &self.args.resources[i].name, $use_requested)
-            }))
-        }
-
-        #[inline]
-        fn score_node(
-            &self,
-            state: &CycleState,
-            pod: &PodInfo,
-            node: NodeRef<'_>,
-        ) -> Result<i64, Status> {
-            Ok(self.score_from(&self.requests(state, pod), |i, req| {
-                self.columns
-                    .on_node(node, &self.args.resources, i, req, $use_requested)
             }))
         }
 
