@@ -39,6 +39,22 @@ fn q(s: &str) -> Quantity {
 }
 
 impl Cluster {
+    /// A WaitForFirstConsumer class `local` and a 1Gi claim `data` of it, settled.
+    async fn delayed_claim_data(&self) {
+        self.class(
+            "local",
+            BINDING_WAIT_FOR_FIRST_CONSUMER,
+            RECLAIM_DELETE,
+            false,
+        )
+        .await;
+        self.pvcs()
+            .create(&claim("data", "1Gi", Some("local"), &["ReadWriteOnce"]))
+            .await
+            .unwrap();
+        self.settle().await;
+    }
+
     fn new(quota: &str) -> Self {
         let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
         let dir = tempfile::tempdir().unwrap();
@@ -414,18 +430,7 @@ async fn immediate_provisioning_creates_and_delete_policy_removes_directory() {
 async fn wait_for_first_consumer_provisions_on_the_selected_node() {
     let k = Cluster::new("10Gi");
     k.node("node-b").await;
-    k.class(
-        "local",
-        BINDING_WAIT_FOR_FIRST_CONSUMER,
-        RECLAIM_DELETE,
-        false,
-    )
-    .await;
-    k.pvcs()
-        .create(&claim("data", "1Gi", Some("local"), &["ReadWriteOnce"]))
-        .await
-        .unwrap();
-    k.settle().await;
+    k.delayed_claim_data().await;
 
     let c = k.pvc("data").await.unwrap();
     assert_eq!(phase_of_pvc(&c), CLAIM_PENDING);
@@ -871,18 +876,7 @@ async fn repeated_events_are_counted_on_one_event() {
 #[tokio::test(start_paused = true)]
 async fn delayed_claim_names_the_pods_waiting_to_be_scheduled() {
     let k = Cluster::new("10Gi");
-    k.class(
-        "local",
-        BINDING_WAIT_FOR_FIRST_CONSUMER,
-        RECLAIM_DELETE,
-        false,
-    )
-    .await;
-    k.pvcs()
-        .create(&claim("data", "1Gi", Some("local"), &["ReadWriteOnce"]))
-        .await
-        .unwrap();
-    k.settle().await;
+    k.delayed_claim_data().await;
     // Two pods without a node use the claim: the event names both (sorted).
     for name in ["db-1", "db-0"] {
         k.pods()

@@ -36,7 +36,7 @@ pub struct ObjectKey {
     /// `namespace/name`, or `name` for a cluster-scoped object.
     text: Arc<str>,
     /// Byte length of the namespace (0: cluster-scoped).
-    ns_len: u32,
+    ns_len: usize,
 }
 
 /// Keys up to this length are assembled on the stack (one heap allocation per key).
@@ -46,13 +46,6 @@ impl ObjectKey {
     /// A key from namespace and name (an empty namespace means cluster-scoped).
     pub fn new(namespace: Option<&str>, name: &str) -> Self {
         let ns = namespace.unwrap_or("");
-        let Ok(ns_len) = u32::try_from(ns.len()) else {
-            // A namespace over 4 GiB cannot be a real one; keep it whole in the text anyway.
-            return ObjectKey {
-                text: Arc::from(format!("{ns}/{name}")),
-                ns_len: u32::MAX,
-            };
-        };
         let text: Arc<str> = if ns.is_empty() {
             Arc::from(name)
         } else {
@@ -72,7 +65,10 @@ impl ObjectKey {
                 None => Arc::from(format!("{ns}/{name}")),
             }
         };
-        ObjectKey { text, ns_len }
+        ObjectKey {
+            text,
+            ns_len: ns.len(),
+        }
     }
 
     /// The key of `obj`.
@@ -85,10 +81,7 @@ impl ObjectKey {
         if self.ns_len == 0 {
             return None;
         }
-        if self.ns_len == u32::MAX {
-            return self.text.rsplit_once('/').map(|(ns, _)| ns);
-        }
-        self.text.get(..self.ns_len as usize)
+        self.text.get(..self.ns_len)
     }
 
     /// The name.
@@ -96,10 +89,7 @@ impl ObjectKey {
         if self.ns_len == 0 {
             return &self.text;
         }
-        if self.ns_len == u32::MAX {
-            return self.text.rsplit_once('/').map_or("", |(_, name)| name);
-        }
-        self.text.get(self.ns_len as usize + 1..).unwrap_or("")
+        self.text.get(self.ns_len + 1..).unwrap_or("")
     }
 
     /// `namespace/name` (or `name` when cluster-scoped), the form client-go's
