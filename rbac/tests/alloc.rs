@@ -12,6 +12,20 @@ use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 #[global_allocator]
 static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 
+/// The statistics of the quietest of three counted runs of `pass`: the counting allocator is
+/// process-wide and the harness's own threads can allocate meanwhile (seen in a sibling test
+/// under CI load); code that allocates does so in every run.
+fn quietest_of_three(mut pass: impl FnMut()) -> stats_alloc::Stats {
+    (0..3)
+        .map(|_| {
+            let region = Region::new(GLOBAL);
+            pass();
+            region.change()
+        })
+        .min_by_key(|s| (s.allocations, s.reallocations))
+        .unwrap_or_default()
+}
+
 #[test]
 fn decisions_allocate_nothing() {
     let mut policy = bootstrap::policy();
@@ -66,17 +80,17 @@ fn decisions_allocate_nothing() {
         let _ = authz.authorize(a);
     }
 
-    let region = Region::new(GLOBAL);
     let mut allows = 0;
-    for _ in 0..1000 {
-        for a in &allowed {
-            allows += usize::from(std::hint::black_box(authz.authorize(a)).is_allowed());
+    let stats = quietest_of_three(|| {
+        for _ in 0..1000 {
+            for a in &allowed {
+                allows += usize::from(std::hint::black_box(authz.authorize(a)).is_allowed());
+            }
         }
-    }
-    let stats = region.change();
+    });
     assert_eq!(
         allows,
-        1000 * allowed.len(),
+        3 * 1000 * allowed.len(),
         "every request above is allowed"
     );
     assert_eq!(
@@ -85,15 +99,15 @@ fn decisions_allocate_nothing() {
         "allow path allocated: {stats:?}"
     );
 
-    let region = Region::new(GLOBAL);
     let mut denies = 0;
-    for _ in 0..1000 {
-        for a in &denied {
-            denies += usize::from(!std::hint::black_box(authz.authorize(a)).is_allowed());
+    let stats = quietest_of_three(|| {
+        for _ in 0..1000 {
+            for a in &denied {
+                denies += usize::from(!std::hint::black_box(authz.authorize(a)).is_allowed());
+            }
         }
-    }
-    let stats = region.change();
-    assert_eq!(denies, 1000 * denied.len());
+    });
+    assert_eq!(denies, 3 * 1000 * denied.len());
     assert_eq!(
         (stats.allocations, stats.reallocations),
         (0, 0),

@@ -10,16 +10,12 @@ use stats_alloc::{Region, Stats, StatsAlloc};
 /// pass runs (seen under CI load: 4 allocations, none freed, from another thread). Code that
 /// allocates does so in every pass, so judging the quietest pass still catches it.
 pub fn quietest_of_three(alloc: &'static StatsAlloc<System>, mut pass: impl FnMut()) -> Stats {
-    let mut quietest: Option<Stats> = None;
-    for _ in 0..3 {
-        let region = Region::new(alloc);
-        pass();
-        let stats = region.change();
-        if quietest.as_ref().is_none_or(|q| {
-            (stats.allocations, stats.reallocations) < (q.allocations, q.reallocations)
-        }) {
-            quietest = Some(stats);
-        }
-    }
-    quietest.unwrap_or_default()
+    (0..3)
+        .map(|_| {
+            let region = Region::new(alloc);
+            pass();
+            region.change()
+        })
+        .min_by_key(|s| (s.allocations, s.reallocations))
+        .unwrap_or_default()
 }
