@@ -1,11 +1,13 @@
 //! MemoryStore benchmarks: write throughput with 0, 1 and 100 active watchers (per-event
 //! `watch`, and `watch_batches` for 100), write-to-watch delivery latency with 1 and 100
-//! watchers (both APIs for 100), and a label-selector list over 100,000 objects.
+//! watchers (both APIs for 100; the writer as a plain thread and as a runtime task; for 100,
+//! one measured watcher and the distribution over every watcher's deliveries), and a
+//! label-selector list over 100,000 objects.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use std::hint::black_box;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
@@ -232,19 +234,32 @@ fn writes_with_batched_watchers(c: &mut Criterion) {
     );
 }
 
+/// Where the benchmarked writer runs in the delivery-latency rows.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Writer {
+    /// A plain thread outside the runtime (`block_on` on the bench thread): every delivery
+    /// wakes a parked worker thread across vCPUs, so the OS's wake-up is part of the figure.
+    Thread,
+    /// A task on the runtime's workers, as a controller or an API server handler writes: the
+    /// woken watcher task runs on a worker that is already awake.
+    Task,
+}
+
 /// Write → the measured watcher's `poll_next` returning the event, one write at a time: the
 /// writer waits for the delivery before the next write (a realistic, non-saturating rate), with
-/// `watchers - 1` other watchers also receiving every event.
-fn latency(c: &mut Criterion, name: &str, watchers: usize, mode: Mode) {
+/// `watchers - 1` other watchers also receiving every event. The interval starts before
+/// `update` is called (so it includes the write itself) and ends when the watcher task holds
+/// the event.
+fn latency(c: &mut Criterion, name: &str, watchers: usize, mode: Mode, writer: Writer) {
     let rt = runtime();
     let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
     let r: ApiResource = ConfigMap::api_resource(&());
-    let objs = seed(&rt, &store, OBJECTS);
+    let objs = Arc::new(seed(&rt, &store, OBJECTS));
     let rewatches = Arc::new(AtomicU64::new(0));
     let _tallies = spawn_watchers(&rt, &store, watchers - 1, &rewatches, mode);
     wait_for_watchers(&store, watchers - 1);
     // The measured watcher reports the instant it received each event.
-    let (tx, rx) = std::sync::mpsc::channel::<Instant>();
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<Instant>();
     {
         let store = store.clone();
         let r = r.clone();
@@ -280,26 +295,48 @@ fn latency(c: &mut Criterion, name: &str, watchers: usize, mode: Mode) {
             }
         });
     }
-    let mut samples = Vec::new();
-    let mut counter = 0u64;
+    // One write and its delivery; shared by both writers.
+    let rx = Arc::new(tokio::sync::Mutex::new(rx));
+    let counter = Arc::new(AtomicU64::new(0));
+    let one = {
+        let (store, r, objs, counter) = (store.clone(), r.clone(), objs.clone(), counter.clone());
+        move || {
+            let n = counter.fetch_add(1, Ordering::Relaxed) + 1;
+            let mut o = objs[(n as usize) % OBJECTS].clone();
+            o.data.insert("data".into(), json!({"n": n.to_string()}));
+            let (store, r) = (store.clone(), r.clone());
+            async move {
+                let t0 = Instant::now();
+                store.update(&r, o, WriteScope::Main).await.unwrap();
+                t0
+            }
+        }
+    };
+    let samples = Arc::new(std::sync::Mutex::new(Vec::new()));
     c.bench_function(&format!("memory_store/{name}"), |b| {
         b.iter_custom(|iters| {
-            let mut total = Duration::ZERO;
-            for _ in 0..iters {
-                counter += 1;
-                let mut o = objs[(counter as usize) % OBJECTS].clone();
-                o.data
-                    .insert("data".into(), json!({"n": counter.to_string()}));
-                let t0 = Instant::now();
-                rt.block_on(store.update(&r, o, WriteScope::Main)).unwrap();
-                let got = rx.recv().unwrap();
-                let d = got.saturating_duration_since(t0);
-                samples.push(d);
-                total += d;
+            let (one, rx, samples) = (one.clone(), rx.clone(), samples.clone());
+            let run = async move {
+                let mut rx = rx.lock().await;
+                let mut total = Duration::ZERO;
+                let mut local = Vec::with_capacity(iters as usize);
+                for _ in 0..iters {
+                    let t0 = one().await;
+                    let got = rx.recv().await.unwrap();
+                    let d = got.saturating_duration_since(t0);
+                    local.push(d);
+                    total += d;
+                }
+                samples.lock().unwrap().extend(local);
+                total
+            };
+            match writer {
+                Writer::Thread => rt.block_on(run),
+                Writer::Task => rt.block_on(rt.spawn(run)).unwrap(),
             }
-            total
         });
     });
+    let mut samples = std::mem::take(&mut *samples.lock().unwrap());
     samples.sort();
     if !samples.is_empty() {
         eprintln!(
@@ -312,8 +349,171 @@ fn latency(c: &mut Criterion, name: &str, watchers: usize, mode: Mode) {
     }
 }
 
+/// What the all-watchers latency rows share: the start of the current write, how many
+/// watchers have received it, and every delivery's latency per watcher.
+struct Deliveries {
+    /// A calibrated TSC clock (`quanta`, as the work queue's metrics): a read costs a few ns
+    /// where this VM's `clock_gettime` costs ~25, so the probe disturbs the watchers less.
+    clock: quanta::Clock,
+    base: u64,
+    /// When the current write started, in ns since `base`.
+    t0: AtomicU64,
+    arrived: AtomicUsize,
+    watchers: usize,
+    /// Each watcher's delivery latencies (ns); only that watcher locks its own entry.
+    samples: Vec<std::sync::Mutex<Vec<u64>>>,
+    all_arrived: tokio::sync::Notify,
+}
+
+impl Deliveries {
+    /// Nanoseconds since the rows started.
+    fn now(&self) -> u64 {
+        self.clock.delta_as_nanos(self.base, self.clock.raw())
+    }
+
+    /// Records one delivery of the current write to watcher `i`.
+    fn arrive(&self, i: usize) {
+        let d = self.now().saturating_sub(self.t0.load(Ordering::Acquire));
+        self.samples[i].lock().unwrap().push(d);
+        if self.arrived.fetch_add(1, Ordering::AcqRel) + 1 == self.watchers {
+            self.all_arrived.notify_one();
+        }
+    }
+}
+
+/// Write → delivery to *every* one of `watchers` watchers, one write at a time (the next write
+/// starts when all have it). Each watcher records its own latency, so the printed percentiles
+/// are over all deliveries, whatever order the runtime polls the watchers in; criterion's time
+/// is until the last watcher has the event.
+fn latency_all(c: &mut Criterion, name: &str, watchers: usize, mode: Mode, writer: Writer) {
+    let rt = runtime();
+    let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+    let r: ApiResource = ConfigMap::api_resource(&());
+    let objs = Arc::new(seed(&rt, &store, OBJECTS));
+    let clock = quanta::Clock::new();
+    let shared = Arc::new(Deliveries {
+        base: clock.raw(),
+        clock,
+        t0: AtomicU64::new(0),
+        arrived: AtomicUsize::new(0),
+        watchers,
+        samples: (0..watchers).map(|_| Default::default()).collect(),
+        all_arrived: tokio::sync::Notify::new(),
+    });
+    let from = rt.block_on(store.current_revision()).unwrap();
+    for i in 0..watchers {
+        let (store, r, shared) = (store.clone(), r.clone(), shared.clone());
+        let opts = WatchOptions {
+            resource_version: Some(from.to_string()),
+            ..WatchOptions::default()
+        };
+        rt.spawn(async move {
+            if mode == Mode::Events {
+                let mut w = store.watch(&r, &opts).await.unwrap();
+                while let Some(ev) = w.next().await {
+                    assert!(matches!(ev.unwrap(), WatchEvent::Modified(_)));
+                    shared.arrive(i);
+                }
+            } else {
+                let mut w = store.watch_batches(&r, &opts).await.unwrap();
+                while let Some(batch) = w.next().await {
+                    for ev in &batch.unwrap() {
+                        assert!(matches!(ev, WatchEvent::Modified(_)));
+                        shared.arrive(i);
+                    }
+                }
+            }
+            panic!("a paced watcher's stream ended");
+        });
+    }
+    wait_for_watchers(&store, watchers);
+    let counter = Arc::new(AtomicU64::new(0));
+    c.bench_function(&format!("memory_store/{name}"), |b| {
+        b.iter_custom(|iters| {
+            let (store, r, objs, counter, shared) = (
+                store.clone(),
+                r.clone(),
+                objs.clone(),
+                counter.clone(),
+                shared.clone(),
+            );
+            let run = async move {
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    let n = counter.fetch_add(1, Ordering::Relaxed) + 1;
+                    let mut o = objs[(n as usize) % OBJECTS].clone();
+                    o.data.insert("data".into(), json!({"n": n.to_string()}));
+                    shared.arrived.store(0, Ordering::Relaxed);
+                    let t0 = shared.now();
+                    shared.t0.store(t0, Ordering::Release);
+                    store.update(&r, o, WriteScope::Main).await.unwrap();
+                    shared.all_arrived.notified().await;
+                    total += Duration::from_nanos(shared.now().saturating_sub(t0));
+                }
+                total
+            };
+            match writer {
+                Writer::Thread => rt.block_on(run),
+                Writer::Task => rt.block_on(rt.spawn(run)).unwrap(),
+            }
+        });
+    });
+    let mut all: Vec<u64> = shared
+        .samples
+        .iter()
+        .flat_map(|s| std::mem::take(&mut *s.lock().unwrap()))
+        .collect();
+    all.sort_unstable();
+    if !all.is_empty() {
+        let at = |q: usize| Duration::from_nanos(all[(all.len() * q / 100).min(all.len() - 1)]);
+        eprintln!(
+            "{name}: delivery latency over {} deliveries ({} writes × {watchers} watchers): \
+             p50 {:?}, p90 {:?}, p99 {:?}",
+            all.len(),
+            counter.load(Ordering::Relaxed),
+            at(50),
+            at(90),
+            at(99)
+        );
+    }
+}
+
+fn write_to_watch_latency_all(c: &mut Criterion) {
+    for (name, mode, writer) in [
+        ("all_100_watchers", Mode::Events, Writer::Thread),
+        ("all_100_watchers_writer_task", Mode::Events, Writer::Task),
+        ("all_100_watchers_batched", Mode::Batches, Writer::Thread),
+        (
+            "all_100_watchers_batched_writer_task",
+            Mode::Batches,
+            Writer::Task,
+        ),
+    ] {
+        latency_all(
+            c,
+            &format!("write_to_watch_delivery_{name}"),
+            WATCHERS,
+            mode,
+            writer,
+        );
+    }
+}
+
 fn write_to_watch_latency_one(c: &mut Criterion) {
-    latency(c, "write_to_watch_delivery_1_watcher", 1, Mode::Events);
+    latency(
+        c,
+        "write_to_watch_delivery_1_watcher",
+        1,
+        Mode::Events,
+        Writer::Thread,
+    );
+    latency(
+        c,
+        "write_to_watch_delivery_1_watcher_writer_task",
+        1,
+        Mode::Events,
+        Writer::Task,
+    );
 }
 
 fn write_to_watch_latency(c: &mut Criterion) {
@@ -322,6 +522,14 @@ fn write_to_watch_latency(c: &mut Criterion) {
         "write_to_watch_delivery_100_watchers",
         WATCHERS,
         Mode::Events,
+        Writer::Thread,
+    );
+    latency(
+        c,
+        "write_to_watch_delivery_100_watchers_writer_task",
+        WATCHERS,
+        Mode::Events,
+        Writer::Task,
     );
 }
 
@@ -331,6 +539,14 @@ fn write_to_watch_latency_batched(c: &mut Criterion) {
         "write_to_watch_delivery_100_watchers_batched",
         WATCHERS,
         Mode::Batches,
+        Writer::Thread,
+    );
+    latency(
+        c,
+        "write_to_watch_delivery_100_watchers_batched_writer_task",
+        WATCHERS,
+        Mode::Batches,
+        Writer::Task,
     );
 }
 
@@ -376,6 +592,7 @@ criterion_group!(
     write_to_watch_latency_one,
     write_to_watch_latency,
     write_to_watch_latency_batched,
+    write_to_watch_latency_all,
     list_100k_with_label_selector
 );
 criterion_main!(benches);
