@@ -111,13 +111,34 @@ pub(crate) fn render_aggregate(errs: &ErrorList) -> String {
 ///
 /// Built by [`Requirement::new`] (validated) or by [`Selector::parse`]. Values keep the order
 /// given (the parser gives them sorted and deduplicated); printing sorts them.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+///
+/// Every constructor goes through [`Requirement::new_unchecked`], which also precomputes what
+/// matching needs: the integer of a `gt`/`lt` value and the 8-byte heads of the key and the
+/// values that [`super::LabelMap`] compares instead of the strings. Those fields are derived
+/// from key, operator and values, so the derived comparisons and hash stay consistent.
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Requirement {
     key: String,
     operator: Operator,
     values: Vec<String>,
     /// For `gt`/`lt`: the single value parsed as an integer at construction.
     int_value: Option<i64>,
+    /// `keycmp::head` of the key.
+    key_head: u64,
+    /// `keycmp::head` of each value, in the order of `values`.
+    value_heads: Vec<u64>,
+}
+
+impl fmt::Debug for Requirement {
+    /// Key, operator and values (the cached heads are left out).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Requirement")
+            .field("key", &self.key)
+            .field("operator", &self.operator)
+            .field("values", &self.values)
+            .field("int_value", &self.int_value)
+            .finish()
+    }
 }
 
 impl Requirement {
@@ -201,8 +222,11 @@ impl Requirement {
             (Operator::GreaterThan | Operator::LessThan, [one]) => one.parse::<i64>().ok(),
             _ => None,
         };
+        let key = key.into();
         Requirement {
-            key: key.into(),
+            key_head: keycmp::head(&key),
+            value_heads: values.iter().map(|v| keycmp::head(v)).collect(),
+            key,
             operator,
             values,
             int_value,
@@ -224,9 +248,38 @@ impl Requirement {
         &self.values
     }
 
+    /// The cached head of the key (see `keycmp::head`).
+    #[inline(always)]
+    pub(crate) fn key_head(&self) -> u64 {
+        self.key_head
+    }
+
     #[inline]
     fn has_value(&self, value: &str) -> bool {
         self.values.iter().any(|v| keycmp::eq(v, value))
+    }
+
+    #[inline(always)]
+    fn has_value_headed(&self, value: &str, head: u64) -> bool {
+        self.values
+            .iter()
+            .zip(&self.value_heads)
+            .any(|(v, &h)| keycmp::eq_headed(h, v, head, value))
+    }
+
+    /// [`Requirement::matches_value`] for a label value given with its cached head (as a
+    /// [`super::LabelMap`] stores it): the same answer, comparing heads before strings.
+    #[inline(always)]
+    pub(crate) fn matches_headed(&self, value: Option<(&str, u64)>) -> bool {
+        match self.operator {
+            Operator::In | Operator::Equals | Operator::DoubleEquals => {
+                value.is_some_and(|(v, h)| self.has_value_headed(v, h))
+            }
+            Operator::NotIn | Operator::NotEquals => {
+                value.is_none_or(|(v, h)| !self.has_value_headed(v, h))
+            }
+            _ => self.matches_value(value.map(|(v, _)| v)),
+        }
     }
 
     /// Whether the labels satisfy this requirement, as upstream: `!=` and `notin` match when the
