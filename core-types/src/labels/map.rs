@@ -273,22 +273,25 @@ impl Index<&str> for LabelMap {
     }
 }
 
-impl<K: Into<String>, V: Into<String>> Extend<(K, V)> for LabelMap {
+// `Extend` and `FromIterator` take `(String, String)` only, as `BTreeMap<String, String>`
+// does: a generic item type would break the type inference of `.map(|..| (k.into(),
+// v.into())).collect()` that existing code relies on.
+impl Extend<(String, String)> for LabelMap {
     /// Adds the labels; the last value wins on a repeated key. Sorts once at the end (not per
     /// label) when they do not arrive in key order.
-    fn extend<I: IntoIterator<Item = (K, V)>>(&mut self, iter: I) {
+    fn extend<I: IntoIterator<Item = (String, String)>>(&mut self, iter: I) {
         let iter = iter.into_iter();
         self.entries.reserve(iter.size_hint().0);
         for (k, v) in iter {
-            self.entries.push(Entry::new(k.into(), v.into()));
+            self.entries.push(Entry::new(k, v));
         }
         self.normalize();
     }
 }
 
-impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for LabelMap {
+impl FromIterator<(String, String)> for LabelMap {
     /// Collects labels; the last value wins on a repeated key.
-    fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
+    fn from_iter<I: IntoIterator<Item = (String, String)>>(iter: I) -> Self {
         let mut map = LabelMap::new();
         map.extend(iter);
         map
@@ -296,8 +299,12 @@ impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for LabelMap {
 }
 
 impl<K: Into<String>, V: Into<String>, const N: usize> From<[(K, V); N]> for LabelMap {
+    /// The labels of the pairs (`&str` or `String`); the last value wins on a repeated key.
     fn from(pairs: [(K, V); N]) -> Self {
-        pairs.into_iter().collect()
+        pairs
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect()
     }
 }
 
@@ -434,7 +441,7 @@ impl<'de> Visitor<'de> for LabelMapVisitor {
     type Value = LabelMap;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a map of label keys to string values")
+        f.write_str("a map") // as `BTreeMap`, so decode errors read the same
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<LabelMap, A::Error> {
@@ -505,12 +512,13 @@ mod tests {
     /// as `BTreeMap` does.
     #[test]
     fn collect_extend_decode_last_wins() {
-        let input = [("z", "1"), ("a", "1"), ("z", "2"), ("m", "1"), ("a", "3")];
-        let want: BTreeMap<String, String> = input
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        let collected: LabelMap = input.into_iter().collect();
+        let input: Vec<(String, String)> =
+            [("z", "1"), ("a", "1"), ("z", "2"), ("m", "1"), ("a", "3")]
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect();
+        let want: BTreeMap<String, String> = input.iter().cloned().collect();
+        let collected: LabelMap = input.iter().cloned().collect();
         assert_eq!(collected, want);
         let mut extended = LabelMap::from([("m", "0"), ("q", "0")]);
         extended.extend(input);
