@@ -51,7 +51,7 @@ fn requirements_on(keys: Vec<String>) -> impl Strategy<Value = Vec<Requirement>>
         (
             key,
             prop::sample::select(Operator::ALL.to_vec()),
-            prop::collection::vec(text(), 0..3),
+            prop::collection::vec(text(), 0..5),
         ),
         0..6,
     )
@@ -228,6 +228,15 @@ fn head_tie_cases() {
         (
             &[("k", "abcdefgh-1")],
             &[("k", Operator::NotIn, &["abcdefgh-2"])],
+        ),
+        // Values past the ones with cached heads.
+        (
+            &[("k", "abcdefgh-3")],
+            &[("k", Operator::In, &["a", "abcdefgh-1", "abcdefgh-3"])],
+        ),
+        (
+            &[("k", "c")],
+            &[("k", Operator::NotIn, &["a", "b", "c", "d"])],
         ),
         (&[("k", "v")], &[("k", Operator::Equals, &["v\0"])]),
         (&[("k", "v\0")], &[("k", Operator::NotEquals, &["v"])]),

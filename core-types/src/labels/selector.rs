@@ -125,9 +125,14 @@ pub struct Requirement {
     int_value: Option<i64>,
     /// `keycmp::head` of the key.
     key_head: u64,
-    /// `keycmp::head` of each value, in the order of `values`.
-    value_heads: Vec<u64>,
+    /// `keycmp::head` of the first [`HEADED_VALUES`] values (0 past the end), kept inline so
+    /// building a requirement allocates nothing more; later values compare as strings.
+    value_heads: [u64; HEADED_VALUES],
 }
+
+/// How many values of a requirement carry a cached head: `=`, `==`, `!=` have one value, and
+/// most `in`/`notin` sets are small.
+const HEADED_VALUES: usize = 2;
 
 impl fmt::Debug for Requirement {
     /// Key, operator and values (the cached heads are left out).
@@ -225,7 +230,7 @@ impl Requirement {
         let key = key.into();
         Requirement {
             key_head: keycmp::head(&key),
-            value_heads: values.iter().map(|v| keycmp::head(v)).collect(),
+            value_heads: std::array::from_fn(|i| values.get(i).map_or(0, |v| keycmp::head(v))),
             key,
             operator,
             values,
@@ -261,10 +266,12 @@ impl Requirement {
 
     #[inline(always)]
     fn has_value_headed(&self, value: &str, head: u64) -> bool {
-        self.values
+        let (headed, rest) = self.values.split_at(self.values.len().min(HEADED_VALUES));
+        headed
             .iter()
             .zip(&self.value_heads)
             .any(|(v, &h)| keycmp::eq_headed(h, v, head, value))
+            || rest.iter().any(|v| keycmp::eq(v, value))
     }
 
     /// [`Requirement::matches_value`] for a label value given with its cached head (as a

@@ -66,6 +66,21 @@ impl<L: Labels + ?Sized> Labels for &L {
     }
 }
 
+/// `matches_all` of the key-ordered containers: their `sorted` strategy when the requirements
+/// are in key order, else `each` requirement on its own (a lookup).
+#[inline(always)]
+fn sorted_or_each(
+    requirements: &[Requirement],
+    sorted: impl FnOnce(&[Requirement]) -> bool,
+    each: impl FnMut(&Requirement) -> bool,
+) -> bool {
+    if requirements.is_sorted_by(|a, b| keycmp::cmp(a.key(), b.key()) != Ordering::Greater) {
+        sorted(requirements)
+    } else {
+        requirements.iter().all(each)
+    }
+}
+
 impl Labels for BTreeMap<String, String> {
     #[inline]
     fn get_label(&self, key: &str) -> Option<&str> {
@@ -76,13 +91,11 @@ impl Labels for BTreeMap<String, String> {
     /// order fall back to one lookup each, so the answer never depends on the order.
     #[inline]
     fn matches_all(&self, requirements: &[Requirement]) -> bool {
-        if requirements.is_sorted_by(|a, b| keycmp::cmp(a.key(), b.key()) != Ordering::Greater) {
-            self.matches_all_sorted(requirements)
-        } else {
-            requirements
-                .iter()
-                .all(|r| r.matches_value(self.get_label(r.key())))
-        }
+        sorted_or_each(
+            requirements,
+            |sorted| self.matches_all_sorted(sorted),
+            |r| r.matches_value(self.get_label(r.key())),
+        )
     }
 
     /// A merged walk over the sorted map and the key-sorted requirements from both ends:
@@ -152,13 +165,11 @@ impl Labels for LabelMap {
     /// order fall back to one binary search each, so the answer never depends on the order.
     #[inline]
     fn matches_all(&self, requirements: &[Requirement]) -> bool {
-        if requirements.is_sorted_by(|a, b| keycmp::cmp(a.key(), b.key()) != Ordering::Greater) {
-            self.matches_sorted(requirements)
-        } else {
-            requirements
-                .iter()
-                .all(|r| r.matches_headed(self.get_headed(r.key())))
-        }
+        sorted_or_each(
+            requirements,
+            |sorted| self.matches_sorted(sorted),
+            |r| r.matches_headed(self.get_headed(r.key())),
+        )
     }
 
     /// One forward walk over the key-sorted labels merged with the key-sorted requirements,
