@@ -158,7 +158,7 @@ impl Labels for BTreeMap<String, String> {
 impl Labels for LabelMap {
     #[inline]
     fn get_label(&self, key: &str) -> Option<&str> {
-        self.get(key).map(String::as_str)
+        self.get_headed(key).map(|(value, _)| value)
     }
 
     /// Checks the order, then walks as [`Labels::matches_all_sorted`]; requirements out of key
