@@ -42,16 +42,32 @@ fn pairs() -> impl Strategy<Value = Vec<(String, String)>> {
 /// Requirements of every operator on keys mostly drawn from `keys`, with arbitrary values
 /// (built unchecked, so any string and any value count).
 fn requirements_on(keys: Vec<String>) -> impl Strategy<Value = Vec<Requirement>> {
+    // Near misses of present strings too: one NUL byte longer (the same head when short), one
+    // character shorter.
     let key = if keys.is_empty() {
         text().boxed()
     } else {
-        prop_oneof![3 => prop::sample::select(keys), 1 => text()].boxed()
+        let near = prop::sample::select(keys.clone()).prop_map(|mut k| {
+            if k.pop().is_none() {
+                k.push('\0');
+            }
+            k
+        });
+        prop_oneof![
+            3 => prop::sample::select(keys.clone()),
+            1 => prop::sample::select(keys).prop_map(|k| k + "\0"),
+            1 => near,
+            1 => text(),
+        ]
+        .boxed()
     };
+    // Values come from the same pool (label values are in it), plus arbitrary text.
+    let value = prop_oneof![text(), key.clone()];
     prop::collection::vec(
         (
             key,
             prop::sample::select(Operator::ALL.to_vec()),
-            prop::collection::vec(text(), 0..5),
+            prop::collection::vec(value, 0..5),
         ),
         0..6,
     )
