@@ -108,7 +108,7 @@ fn deployment_for(site: &Website) -> Result<Deployment, OperatorError> {
         },
         template: PodTemplateSpec {
             metadata: Some(kybern::core::api::meta::v1::ObjectMeta {
-                labels,
+                labels: labels.into(),
                 ..Default::default()
             }),
             spec: Some(PodSpec {

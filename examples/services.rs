@@ -46,7 +46,7 @@ fn pod(name: &str, port: u16) -> Pod {
     let mut p = Pod::default();
     p.metadata.name = Some(name.into());
     p.metadata.namespace = Some("shop".into());
-    p.metadata.labels = BTreeMap::from([("app".to_string(), "web".to_string())]);
+    p.metadata.labels = kybern::core::LabelMap::from([("app".to_string(), "web".to_string())]);
     p.spec = Some(PodSpec {
         containers: vec![Container {
             name: "web".into(),

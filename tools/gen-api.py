@@ -136,6 +136,14 @@ RUST_KEYWORDS = {
     "override", "priv", "typeof", "unsized", "virtual", "yield", "try", "gen",
 }
 FIELD_NAME_OVERRIDES = {"$ref": "ref_path", "$schema": "schema"}
+# Fields given a hand-written Rust type instead of the generic mapping: (definition, JSON name)
+# -> (type, container kind). `metadata.labels` is a `LabelMap` (sorted, with cached prefixes for
+# fast selector matching; same wire format and schema as the `BTreeMap` it replaces); every
+# other string map stays a `BTreeMap`.
+FIELD_TYPE_OVERRIDES = {
+    ("io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta", "labels"):
+        ("crate::labels::LabelMap", "map"),
+}
 
 WIRE = "crate::api::wire::null_as_default"
 
@@ -377,7 +385,7 @@ class Field:
             parts.append('deserialize_with = "%s"' % WIRE)
         elif self.kind == "map":
             if serialize:
-                parts.append('skip_serializing_if = "std::collections::BTreeMap::is_empty"')
+                parts.append('skip_serializing_if = "%s::is_empty"' % self.ty.split("<")[0])
             parts.append('deserialize_with = "%s"' % WIRE)
         elif self.required:
             parts.append('deserialize_with = "%s"' % WIRE)
@@ -425,7 +433,7 @@ def fields_of(defs, defname, boxed_targets):
     fields = []
     names = set()
     for jname, ps in schema.get("properties", {}).items():
-        ty, kind = rust_type(ps, defname + "." + jname)
+        ty, kind = FIELD_TYPE_OVERRIDES.get((defname, jname)) or rust_type(ps, defname + "." + jname)
         target = ref_name(ps)
         if kind == "one" and target in boxed_targets:
             ty = "Box<" + ty + ">"

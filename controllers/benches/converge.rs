@@ -28,7 +28,7 @@ fn rs(i: usize) -> ReplicaSet {
         },
         template: Some(PodTemplateSpec {
             metadata: Some(ObjectMeta {
-                labels,
+                labels: labels.into(),
                 ..ObjectMeta::default()
             }),
             spec: Some(PodSpec {

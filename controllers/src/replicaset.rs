@@ -8,7 +8,6 @@
 //! and finally write `status` (replicas, fullyLabeledReplicas, readyReplicas,
 //! availableReplicas, observedGeneration).
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,7 +16,7 @@ use kybern_core::api::apps::v1::{ReplicaSet, ReplicaSetStatus};
 use kybern_core::api::core::v1::Pod;
 use kybern_core::api::meta::v1::OwnerReference;
 use kybern_core::labels::label_selector_as_selector;
-use kybern_core::{Resource, Time, owner_reference};
+use kybern_core::{LabelMap, Resource, Time, owner_reference};
 use kybern_reconciler::runtime::controller::Action;
 use kybern_reconciler::runtime::reflector::{CacheConfig, Change, INDEX_NAMESPACE, Reader};
 use kybern_reconciler::runtime::{ObjectKey, watcher};
@@ -214,7 +213,7 @@ pub fn pod_from_template(rs: &ReplicaSet) -> Result<Pod, kybern_core::OwnerError
     Ok(pod)
 }
 
-fn labels_superset(have: &BTreeMap<String, String>, want: &BTreeMap<String, String>) -> bool {
+fn labels_superset(have: &LabelMap, want: &LabelMap) -> bool {
     want.iter().all(|(k, v)| have.get(k) == Some(v))
 }
 

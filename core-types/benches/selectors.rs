@@ -6,7 +6,7 @@ use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use kybern_core::fields::FieldSelector;
-use kybern_core::labels::Selector;
+use kybern_core::labels::{LabelMap, Selector};
 
 const LABEL_SELECTOR: &str = "app=web,tier in (frontend,backend),env!=prod";
 
@@ -37,6 +37,17 @@ fn label_selectors(c: &mut Criterion) {
     let miss = ten_labels("db");
     assert!(sel.matches(&hit));
     assert!(!sel.matches(&miss));
+    // The object model's own container (`metadata.labels`), on the same ten labels.
+    let hit_map = LabelMap::from(hit.clone());
+    let miss_map = LabelMap::from(miss.clone());
+    assert!(sel.matches(&hit_map));
+    assert!(!sel.matches(&miss_map));
+    c.bench_function("label_match_labelmap_10_labels_hit", |b| {
+        b.iter(|| black_box(&sel).matches(black_box(&hit_map)))
+    });
+    c.bench_function("label_match_labelmap_10_labels_miss", |b| {
+        b.iter(|| black_box(&sel).matches(black_box(&miss_map)))
+    });
     c.bench_function("label_match_btreemap_10_labels_hit", |b| {
         b.iter(|| black_box(&sel).matches(black_box(&hit)))
     });

@@ -33,7 +33,7 @@ pub use defaults::SetDefaults;
 pub use dynamic::{DynamicObject, TypeMeta};
 pub use fields::{FieldSelector, Fields};
 pub use intstr::{IntOrString, IntOrStringError};
-pub use labels::{Labels, Selector};
+pub use labels::{LabelMap, Labels, Selector};
 pub use list::ObjectList;
 pub use object::AnyObject;
 pub use owner::{OwnerError, owner_reference};

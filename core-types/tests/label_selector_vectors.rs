@@ -30,7 +30,8 @@ fn name(v: &Value) -> String {
     )
 }
 
-fn labels_of(v: &Value) -> BTreeMap<String, String> {
+/// A label set as objects hold it (`labels::Set`, the `LabelMap` of `metadata.labels`).
+fn labels_of(v: &Value) -> labels::Set {
     serde_json::from_value(v.clone()).unwrap()
 }
 
@@ -107,7 +108,9 @@ fn match_vector(v: &Value, n: &str) {
     let sel = Selector::parse(v["selector"].as_str().unwrap()).unwrap();
     let labels = labels_of(&v["labels"]);
     let want = v["matches"].as_bool().unwrap();
-    assert_eq!(sel.matches(&labels), want, "{n}: BTreeMap");
+    assert_eq!(sel.matches(&labels), want, "{n}: LabelMap");
+    let btree: BTreeMap<String, String> = labels.clone().into();
+    assert_eq!(sel.matches(&btree), want, "{n}: BTreeMap");
     let hash: std::collections::HashMap<String, String> = labels.clone().into_iter().collect();
     assert_eq!(sel.matches(&hash), want, "{n}: HashMap");
     let pairs: Vec<(&str, &str)> = labels

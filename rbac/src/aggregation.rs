@@ -26,7 +26,7 @@ pub fn aggregate_one(
     let mut sorted: Vec<&ClusterRole> = cluster_roles.iter().collect();
     sorted.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
     let mut out: Vec<PolicyRule> = Vec::new();
-    let no_labels = std::collections::BTreeMap::new();
+    let no_labels = kybern_core::LabelMap::new();
     for selector in &rule.cluster_role_selectors {
         selector_matches(selector, &no_labels).ok()?;
         for role in &sorted {

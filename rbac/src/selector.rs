@@ -3,10 +3,8 @@
 //!
 //! This is the one place aggregation asks "does this selector match these labels".
 
-use std::collections::BTreeMap;
-
 use kybern_core::api::meta::v1::LabelSelector;
-use kybern_core::labels::{LabelSelectorError, label_selector_as_selector};
+use kybern_core::labels::{LabelSelectorError, Labels, label_selector_as_selector};
 
 /// A selector that cannot be evaluated (unknown operator, wrong number of values, invalid
 /// key or value), with `kybern_core::labels`' message.
@@ -16,9 +14,9 @@ pub type SelectorError = LabelSelectorError;
 ///
 /// # Errors
 /// The selector is invalid (upstream's controller then fails the sync of that role).
-pub fn selector_matches(
+pub fn selector_matches<L: Labels + ?Sized>(
     selector: &LabelSelector,
-    labels: &BTreeMap<String, String>,
+    labels: &L,
 ) -> Result<bool, SelectorError> {
     Ok(label_selector_as_selector(Some(selector))?.matches(labels))
 }

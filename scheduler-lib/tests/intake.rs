@@ -3,7 +3,6 @@
 //! them), and namespaces' labels reach the snapshot.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -85,7 +84,7 @@ async fn namespace_labels_reach_the_snapshot() {
     let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
     let mut ns = Namespace::default();
     ns.metadata.name = Some("team-a".into());
-    ns.metadata.labels = BTreeMap::from([("team".to_owned(), "a".to_owned())]);
+    ns.metadata.labels = kybern_core::LabelMap::from([("team".to_owned(), "a".to_owned())]);
     create(&store, &ns).await.unwrap();
     let s = Scheduler::builder(store.clone()).build().unwrap();
     let h = s.run().await.unwrap();
@@ -94,7 +93,7 @@ async fn namespace_labels_reach_the_snapshot() {
     // A namespace created later, then deleted.
     let mut b = Namespace::default();
     b.metadata.name = Some("team-b".into());
-    b.metadata.labels = BTreeMap::from([("team".to_owned(), "b".to_owned())]);
+    b.metadata.labels = kybern_core::LabelMap::from([("team".to_owned(), "b".to_owned())]);
     create(&store, &b).await.unwrap();
     eventually("team-b", || labels(&s, "team-b").is_some()).await;
     // As upstream, the first delete only marks the namespace Terminating; it is removed once

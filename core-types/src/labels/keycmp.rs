@@ -14,6 +14,39 @@ fn word(b: &[u8]) -> u64 {
     u64::from_be_bytes(w)
 }
 
+/// The first 8 bytes of `s` as a big-endian integer, zero padded: the "head" that
+/// [`super::LabelMap`] entries and [`super::Requirement`]s cache.
+///
+/// Heads order like the strings they start: `head(a) < head(b)` implies `a < b` (byte order),
+/// so unequal heads decide a comparison; equal heads decide it only when both strings are at
+/// most 8 bytes long (then the shorter one is a prefix of the other, padded with NULs).
+#[inline]
+pub(crate) fn head(s: &str) -> u64 {
+    let b = s.as_bytes();
+    let mut w = [0u8; 8];
+    let n = b.len().min(8);
+    w[..n].copy_from_slice(&b[..n]);
+    u64::from_be_bytes(w)
+}
+
+/// Byte equality of two strings given their [`head`]s: the heads and lengths decide strings
+/// of up to 8 bytes without reading them.
+#[inline(always)]
+pub(crate) fn eq_headed(a_head: u64, a: &str, b_head: u64, b: &str) -> bool {
+    a_head == b_head && a.len() == b.len() && (a.len() <= 8 || eq(a, b))
+}
+
+/// Byte order of two strings given their [`head`]s (the order of `str::cmp`); the strings are
+/// read only when the heads tie and one of them is longer than 8 bytes.
+#[inline(always)]
+pub(crate) fn cmp_headed(a_head: u64, a: &str, b_head: u64, b: &str) -> Ordering {
+    match a_head.cmp(&b_head) {
+        Ordering::Equal if a.len() <= 8 && b.len() <= 8 => a.len().cmp(&b.len()),
+        Ordering::Equal => cmp(a, b),
+        unequal => unequal,
+    }
+}
+
 /// Whether two strings are byte-equal.
 #[inline(always)]
 pub(crate) fn eq(a: &str, b: &str) -> bool {
@@ -86,11 +119,25 @@ mod tests {
             "abcdefghi",
             "zzzzzzzzzzzzzzzzz",
             "\u{e9}t\u{e9}",
+            "a\0",
+            "a\0\0\0\0\0\0\0",
+            "a\0\0\0\0\0\0\0\0",
+            "a\0\0\0\0\0\0\0b",
+            "app.kub",
+            "app.kube",
+            "app.kuber",
         ];
         for a in samples {
             for b in samples {
                 assert_eq!(cmp(a, b), a.cmp(b), "{a:?} vs {b:?}");
                 assert_eq!(eq(a, b), a == b, "{a:?} == {b:?}");
+                let (ha, hb) = (head(a), head(b));
+                assert_eq!(
+                    cmp_headed(ha, a, hb, b),
+                    a.cmp(b),
+                    "{a:?} vs {b:?} (headed)"
+                );
+                assert_eq!(eq_headed(ha, a, hb, b), a == b, "{a:?} == {b:?} (headed)");
             }
         }
     }

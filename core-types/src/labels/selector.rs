@@ -111,13 +111,39 @@ pub(crate) fn render_aggregate(errs: &ErrorList) -> String {
 ///
 /// Built by [`Requirement::new`] (validated) or by [`Selector::parse`]. Values keep the order
 /// given (the parser gives them sorted and deduplicated); printing sorts them.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+///
+/// Every constructor goes through [`Requirement::new_unchecked`], which also precomputes what
+/// matching needs: the integer of a `gt`/`lt` value and the 8-byte heads of the key and the
+/// values that [`super::LabelMap`] compares instead of the strings. Those fields are derived
+/// from key, operator and values, so the derived comparisons and hash stay consistent.
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Requirement {
     key: String,
     operator: Operator,
     values: Vec<String>,
     /// For `gt`/`lt`: the single value parsed as an integer at construction.
     int_value: Option<i64>,
+    /// `keycmp::head` of the key.
+    key_head: u64,
+    /// `keycmp::head` of the first [`HEADED_VALUES`] values (0 past the end), kept inline so
+    /// building a requirement allocates nothing more; later values compare as strings.
+    value_heads: [u64; HEADED_VALUES],
+}
+
+/// How many values of a requirement carry a cached head: `=`, `==`, `!=` have one value, and
+/// most `in`/`notin` sets are small.
+const HEADED_VALUES: usize = 2;
+
+impl fmt::Debug for Requirement {
+    /// Key, operator and values (the cached heads are left out).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Requirement")
+            .field("key", &self.key)
+            .field("operator", &self.operator)
+            .field("values", &self.values)
+            .field("int_value", &self.int_value)
+            .finish()
+    }
 }
 
 impl Requirement {
@@ -201,8 +227,11 @@ impl Requirement {
             (Operator::GreaterThan | Operator::LessThan, [one]) => one.parse::<i64>().ok(),
             _ => None,
         };
+        let key = key.into();
         Requirement {
-            key: key.into(),
+            key_head: keycmp::head(&key),
+            value_heads: std::array::from_fn(|i| values.get(i).map_or(0, |v| keycmp::head(v))),
+            key,
             operator,
             values,
             int_value,
@@ -224,9 +253,40 @@ impl Requirement {
         &self.values
     }
 
+    /// The cached head of the key (see `keycmp::head`).
+    #[inline(always)]
+    pub(crate) fn key_head(&self) -> u64 {
+        self.key_head
+    }
+
     #[inline]
     fn has_value(&self, value: &str) -> bool {
         self.values.iter().any(|v| keycmp::eq(v, value))
+    }
+
+    #[inline(always)]
+    fn has_value_headed(&self, value: &str, head: u64) -> bool {
+        let (headed, rest) = self.values.split_at(self.values.len().min(HEADED_VALUES));
+        headed
+            .iter()
+            .zip(&self.value_heads)
+            .any(|(v, &h)| keycmp::eq_headed(h, v, head, value))
+            || rest.iter().any(|v| keycmp::eq(v, value))
+    }
+
+    /// [`Requirement::matches_value`] for a label value given with its cached head (as a
+    /// [`super::LabelMap`] stores it): the same answer, comparing heads before strings.
+    #[inline(always)]
+    pub(crate) fn matches_headed(&self, value: Option<(&str, u64)>) -> bool {
+        match self.operator {
+            Operator::In | Operator::Equals | Operator::DoubleEquals => {
+                value.is_some_and(|(v, h)| self.has_value_headed(v, h))
+            }
+            Operator::NotIn | Operator::NotEquals => {
+                value.is_none_or(|(v, h)| !self.has_value_headed(v, h))
+            }
+            _ => self.matches_value(value.map(|(v, _)| v)),
+        }
     }
 
     /// Whether the labels satisfy this requirement, as upstream: `!=` and `notin` match when the

@@ -7,16 +7,18 @@ use std::hash::BuildHasher;
 use crate::validation::field::FieldPath;
 
 use super::keycmp;
+use super::map::LabelMap;
 use super::selector::{Operator, Requirement, RequirementError, Selector};
 use crate::validation::names;
 
 /// A label set as stored on objects (`metadata.labels`), upstream's `labels.Set`.
-pub type Set = BTreeMap<String, String>;
+pub type Set = LabelMap;
 
 /// Read access to a set of labels, so selectors can match any label container without
 /// allocating.
 ///
-/// Implemented for `BTreeMap<String, String>`, `HashMap<String, String>`, slices and arrays of
+/// Implemented for [`LabelMap`] (the object model's container, the fastest to match),
+/// `BTreeMap<String, String>`, `HashMap<String, String>`, slices and arrays of
 /// `(key, value)` pairs and references to any of them.
 pub trait Labels {
     /// The value for `key`, or `None` when the label is absent.
@@ -64,6 +66,21 @@ impl<L: Labels + ?Sized> Labels for &L {
     }
 }
 
+/// `matches_all` of the key-ordered containers: their `sorted` strategy when the requirements
+/// are in key order, else `each` requirement on its own (a lookup).
+#[inline(always)]
+fn sorted_or_each(
+    requirements: &[Requirement],
+    sorted: impl FnOnce(&[Requirement]) -> bool,
+    each: impl FnMut(&Requirement) -> bool,
+) -> bool {
+    if requirements.is_sorted_by(|a, b| keycmp::cmp(a.key(), b.key()) != Ordering::Greater) {
+        sorted(requirements)
+    } else {
+        requirements.iter().all(each)
+    }
+}
+
 impl Labels for BTreeMap<String, String> {
     #[inline]
     fn get_label(&self, key: &str) -> Option<&str> {
@@ -74,13 +91,11 @@ impl Labels for BTreeMap<String, String> {
     /// order fall back to one lookup each, so the answer never depends on the order.
     #[inline]
     fn matches_all(&self, requirements: &[Requirement]) -> bool {
-        if requirements.is_sorted_by(|a, b| keycmp::cmp(a.key(), b.key()) != Ordering::Greater) {
-            self.matches_all_sorted(requirements)
-        } else {
-            requirements
-                .iter()
-                .all(|r| r.matches_value(self.get_label(r.key())))
-        }
+        sorted_or_each(
+            requirements,
+            |sorted| self.matches_all_sorted(sorted),
+            |r| r.matches_value(self.get_label(r.key())),
+        )
     }
 
     /// A merged walk over the sorted map and the key-sorted requirements from both ends:
@@ -137,6 +152,32 @@ impl Labels for BTreeMap<String, String> {
             }
         }
         true
+    }
+}
+
+impl Labels for LabelMap {
+    #[inline]
+    fn get_label(&self, key: &str) -> Option<&str> {
+        self.get_headed(key).map(|(value, _)| value)
+    }
+
+    /// Checks the order, then walks as [`Labels::matches_all_sorted`]; requirements out of key
+    /// order fall back to one binary search each, so the answer never depends on the order.
+    #[inline]
+    fn matches_all(&self, requirements: &[Requirement]) -> bool {
+        sorted_or_each(
+            requirements,
+            |sorted| self.matches_sorted(sorted),
+            |r| r.matches_headed(self.get_headed(r.key())),
+        )
+    }
+
+    /// One forward walk over the key-sorted labels merged with the key-sorted requirements,
+    /// comparing the 8-byte heads cached on both sides and reading the strings only when heads
+    /// tie (keys or values sharing their first 8 bytes, or longer than 8 bytes).
+    #[inline]
+    fn matches_all_sorted(&self, requirements: &[Requirement]) -> bool {
+        self.matches_sorted(requirements)
     }
 }
 

@@ -30,8 +30,13 @@ pub fn validate_label_name(name: &str, path: &FieldPath) -> ErrorList {
 }
 
 /// Upstream's `ValidateLabels`: every key a qualified name, every value a valid label value.
-/// Errors are reported at `path` itself (upstream does not index by key).
-pub fn validate_labels(labels: &BTreeMap<String, String>, path: &FieldPath) -> ErrorList {
+/// Errors are reported at `path` itself (upstream does not index by key). Takes any map of
+/// strings by reference: `&LabelMap` (`metadata.labels`) or `&BTreeMap` (`matchLabels`, a
+/// Service's selector).
+pub fn validate_labels<'a>(
+    labels: impl IntoIterator<Item = (&'a String, &'a String)>,
+    path: &FieldPath,
+) -> ErrorList {
     let mut errs = ErrorList::new();
     for (k, v) in labels {
         errs.extend(validate_label_name(k, path));

@@ -1,8 +1,6 @@
 //! `LabelSelector` validation (upstream's `ValidateLabelSelector`) and the selector/template
 //! label match used by the workload checks.
 
-use std::collections::BTreeMap;
-
 use super::field::{ErrorList, FieldPath};
 use crate::api::meta::v1::{LabelSelector, LabelSelectorRequirement};
 use crate::labels;
@@ -31,7 +29,7 @@ pub fn selector_is_empty(sel: &LabelSelector) -> bool {
 /// ([`crate::labels::label_selector_as_selector`]); `None` when the selector cannot be
 /// converted (an invalid key, value or operator). The single place the workload checks match
 /// selectors.
-pub fn selector_matches(sel: &LabelSelector, labels: &BTreeMap<String, String>) -> Option<bool> {
+pub fn selector_matches(sel: &LabelSelector, labels: &labels::LabelMap) -> Option<bool> {
     crate::labels::label_selector_as_selector(Some(sel))
         .ok()
         .map(|s| s.matches(labels))

@@ -82,7 +82,7 @@ fn selector_json(sel: &LabelSelector) -> serde_json::Value {
     serde_json::to_value(sel).unwrap_or_default()
 }
 
-fn template_labels(t: &PodTemplateSpec) -> std::collections::BTreeMap<String, String> {
+fn template_labels(t: &PodTemplateSpec) -> crate::labels::LabelMap {
     t.metadata
         .as_ref()
         .map(|m| m.labels.clone())

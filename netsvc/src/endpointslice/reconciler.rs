@@ -121,7 +121,7 @@ pub(crate) fn owner_ref(service: &Service) -> OwnerReference {
 
 /// The labels every slice of the Service carries: the Service's own labels plus the
 /// service-name and managed-by labels (and the headless label for headless Services).
-pub fn slice_labels(service: &Service) -> BTreeMap<String, String> {
+pub fn slice_labels(service: &Service) -> kybern_core::LabelMap {
     let mut labels = service.metadata.labels.clone();
     labels.remove(LABEL_HEADLESS);
     labels.insert(

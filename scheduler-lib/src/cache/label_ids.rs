@@ -2,14 +2,14 @@
 //! each cached [`NodeInfo`](super::NodeInfo) carries its labels as a small sorted array of
 //! `(key id, value id)` pairs, so per-node topology lookups in Filter (PodTopologySpread,
 //! InterPodAffinity) compare integers in the node entry instead of walking the node
-//! object's `BTreeMap<String, String>` (several dependent cache misses per node).
+//! object's label map (string comparisons per node).
 //!
 //! Ids only grow (a value no node carries any more keeps its id), so ids held by any node of
 //! a snapshot are valid in that snapshot's interner. A `NodeInfo` built outside the cache
 //! (e.g. [`NodeInfo::new`](super::NodeInfo::new) in tests) has no ids; plugins then take the
 //! string path.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// An interned label key or value.
@@ -51,7 +51,7 @@ impl LabelInterner {
     }
 
     /// `labels` as ids when every key and value already has one (no new entry needed).
-    pub(crate) fn lookup_labels(&self, labels: &BTreeMap<String, String>) -> Option<NodeLabelIds> {
+    pub(crate) fn lookup_labels(&self, labels: &kybern_core::LabelMap) -> Option<NodeLabelIds> {
         let mut ids = labels
             .iter()
             .map(|(k, v)| Some((self.key(k)?, self.value(v)?)))
@@ -61,7 +61,7 @@ impl LabelInterner {
     }
 
     /// `labels` as `(key id, value id)` pairs sorted by key id, interning new strings.
-    pub(crate) fn intern_labels(&mut self, labels: &BTreeMap<String, String>) -> NodeLabelIds {
+    pub(crate) fn intern_labels(&mut self, labels: &kybern_core::LabelMap) -> NodeLabelIds {
         let mut ids: Vec<(LabelId, LabelId)> = labels
             .iter()
             .map(|(k, v)| (intern(&mut self.keys, k), intern(&mut self.values, v)))
@@ -101,7 +101,7 @@ mod tests {
 
     use super::*;
 
-    fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    fn labels(pairs: &[(&str, &str)]) -> kybern_core::LabelMap {
         pairs
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
@@ -134,7 +134,7 @@ mod tests {
     #[test]
     fn many_labels_use_the_sorted_lookup() {
         let mut i = LabelInterner::default();
-        let many: BTreeMap<String, String> = (0..40)
+        let many: kybern_core::LabelMap = (0..40)
             .map(|n| (format!("k{n}"), format!("v{n}")))
             .collect();
         let ids = i.intern_labels(&many);

@@ -66,7 +66,7 @@ pub struct Cache {
     tree_generation: u64,
     pdbs: BTreeMap<String, Arc<PodDisruptionBudget>>,
     pdb_generation: u64,
-    namespaces: HashMap<String, BTreeMap<String, String>>,
+    namespaces: HashMap<String, kybern_core::LabelMap>,
     namespaces_generation: u64,
     assumed_ttl: Option<Duration>,
     spread: SpreadIndex,
@@ -368,13 +368,13 @@ impl Cache {
     }
 
     /// Records a namespace's labels (for namespace selectors in affinity terms).
-    pub fn upsert_namespace(&mut self, name: &str, labels: BTreeMap<String, String>) {
+    pub fn upsert_namespace(&mut self, name: &str, labels: kybern_core::LabelMap) {
         self.namespaces.insert(name.to_owned(), labels);
         self.namespaces_generation += 1;
     }
 
     /// A namespace's labels, when known.
-    pub fn namespace_labels(&self, name: &str) -> Option<&BTreeMap<String, String>> {
+    pub fn namespace_labels(&self, name: &str) -> Option<&kybern_core::LabelMap> {
         self.namespaces.get(name)
     }
 

@@ -104,9 +104,8 @@ impl NodeInfo {
 
     /// The node's labels (empty for a placeholder).
     #[inline]
-    pub fn labels(&self) -> &std::collections::BTreeMap<String, String> {
-        static EMPTY: std::collections::BTreeMap<String, String> =
-            std::collections::BTreeMap::new();
+    pub fn labels(&self) -> &kybern_core::LabelMap {
+        static EMPTY: kybern_core::LabelMap = kybern_core::LabelMap::new();
         self.node.as_ref().map_or(&EMPTY, |n| &n.metadata.labels)
     }
 

@@ -1,7 +1,6 @@
 //! `PodInfo`: a pod with everything the plugins need precomputed once — requests, parsed
 //! (anti-)affinity terms, host ports, priority — so no plugin re-parses a pod per node.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use kybern_core::api::core::v1::{Pod, PodAffinityTerm, WeightedPodAffinityTerm};
@@ -54,11 +53,7 @@ impl AffinityTerm {
     }
 
     /// Whether `pod` (with its namespace's labels, when known) is selected by this term.
-    pub fn matches(
-        &self,
-        pod: &PodInfo,
-        namespace_labels: Option<&BTreeMap<String, String>>,
-    ) -> bool {
+    pub fn matches(&self, pod: &PodInfo, namespace_labels: Option<&kybern_core::LabelMap>) -> bool {
         let ns = pod.namespace();
         let ns_ok = self
             .namespaces
@@ -301,7 +296,7 @@ impl PodInfo {
 
     /// The pod's labels.
     #[inline]
-    pub fn labels(&self) -> &BTreeMap<String, String> {
+    pub fn labels(&self) -> &kybern_core::LabelMap {
         &self.pod.metadata.labels
     }
 

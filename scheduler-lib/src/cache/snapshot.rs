@@ -1,7 +1,7 @@
 //! `Snapshot`: the immutable view of the cluster one scheduling cycle reads. Plugins see only
 //! this; the cache refreshes it between cycles by copying pointers to the nodes that changed.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use kybern_core::api::policy::v1::PodDisruptionBudget;
@@ -24,7 +24,7 @@ pub struct Snapshot {
     pub(crate) with_required_anti_affinity: Vec<usize>,
     pub(crate) image_nodes: HashMap<String, usize>,
     pub(crate) pdbs: Arc<Vec<Arc<PodDisruptionBudget>>>,
-    pub(crate) namespaces: Arc<HashMap<String, BTreeMap<String, String>>>,
+    pub(crate) namespaces: Arc<HashMap<String, kybern_core::LabelMap>>,
     pub(crate) generation: u64,
     pub(crate) tree_generation: u64,
     pub(crate) pdb_generation: u64,
@@ -105,7 +105,7 @@ impl Snapshot {
     }
 
     /// A namespace's labels, when the cache knows the namespace.
-    pub fn namespace_labels(&self, ns: &str) -> Option<&BTreeMap<String, String>> {
+    pub fn namespace_labels(&self, ns: &str) -> Option<&kybern_core::LabelMap> {
         self.namespaces.get(ns)
     }
 

@@ -101,7 +101,7 @@ struct PreFilterState {
 fn matches_all(
     terms: &[AffinityTerm],
     pod: &PodInfo,
-    snapshot_ns: Option<&std::collections::BTreeMap<String, String>>,
+    snapshot_ns: Option<&kybern_core::LabelMap>,
 ) -> bool {
     !terms.is_empty() && terms.iter().all(|t| t.matches(pod, snapshot_ns))
 }
@@ -178,8 +178,7 @@ impl NodeLocality {
 struct PreFilterCtx {
     state: PreFilterState,
     lazy: LazyTerms,
-    snapshot_namespaces:
-        Arc<std::collections::HashMap<String, std::collections::BTreeMap<String, String>>>,
+    snapshot_namespaces: Arc<std::collections::HashMap<String, kybern_core::LabelMap>>,
 }
 
 impl Plugin for InterPodAffinity {
@@ -423,7 +422,7 @@ impl PreScoreState {
         t: &AffinityTerm,
         weight: i64,
         target: &PodInfo,
-        ns: Option<&std::collections::BTreeMap<String, String>>,
+        ns: Option<&kybern_core::LabelMap>,
         node: &NodeInfo,
         mult: i64,
     ) {
@@ -443,7 +442,7 @@ impl PreScoreState {
         &mut self,
         terms: &[WeightedAffinityTerm],
         target: &PodInfo,
-        ns: Option<&std::collections::BTreeMap<String, String>>,
+        ns: Option<&kybern_core::LabelMap>,
         node: &NodeInfo,
         mult: i64,
     ) {

@@ -149,7 +149,7 @@ impl TermMatcher {
         }
     }
 
-    fn matches(&self, name: &str, labels: &BTreeMap<String, String>) -> bool {
+    fn matches(&self, name: &str, labels: &kybern_core::LabelMap) -> bool {
         if let Some(s) = &self.labels
             && !s.matches(labels)
         {
@@ -200,7 +200,7 @@ impl NodeSelectorMatcher {
     }
 
     /// Whether a node with this name and labels matches any term.
-    pub fn matches(&self, name: &str, labels: &BTreeMap<String, String>) -> bool {
+    pub fn matches(&self, name: &str, labels: &kybern_core::LabelMap) -> bool {
         self.terms.iter().any(|t| t.matches(name, labels))
     }
 }
@@ -237,7 +237,7 @@ impl PreferredSchedulingTerms {
     }
 
     /// The sum of the weights of the matching terms.
-    pub fn score(&self, name: &str, labels: &BTreeMap<String, String>) -> i64 {
+    pub fn score(&self, name: &str, labels: &kybern_core::LabelMap) -> i64 {
         self.terms
             .iter()
             .filter(|(t, _)| t.matches(name, labels))
@@ -281,7 +281,7 @@ impl RequiredNodeAffinity {
     }
 
     /// Upstream's `RequiredNodeAffinity.Match`.
-    pub fn matches(&self, name: &str, labels: &BTreeMap<String, String>) -> bool {
+    pub fn matches(&self, name: &str, labels: &kybern_core::LabelMap) -> bool {
         if !self
             .selector
             .iter()
@@ -296,7 +296,7 @@ impl RequiredNodeAffinity {
 }
 
 /// Upstream's `PodMatchesNodeSelectorAndAffinityTerms`.
-pub fn pod_matches_node(pod: &PodInfo, name: &str, labels: &BTreeMap<String, String>) -> bool {
+pub fn pod_matches_node(pod: &PodInfo, name: &str, labels: &kybern_core::LabelMap) -> bool {
     RequiredNodeAffinity::of(pod).matches(name, labels)
 }
 

@@ -29,7 +29,7 @@ impl NodeBuilder {
         alloc.insert("cpu".to_owned(), q(cpu));
         alloc.insert("memory".to_owned(), q(memory));
         alloc.insert("pods".to_owned(), q("110"));
-        let mut labels = BTreeMap::new();
+        let mut labels = kybern_core::LabelMap::new();
         labels.insert("kubernetes.io/hostname".to_owned(), name.to_owned());
         NodeBuilder {
             node: Node {

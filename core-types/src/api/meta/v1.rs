@@ -262,10 +262,10 @@ pub struct ObjectMeta {
     /// Map of string keys and values that can be used to organize and categorize (scope and select) objects. May match selectors of replication controllers and services. More info: <https://kubernetes.io/docs/concepts/overview/working-with-objects/labels>
     #[serde(
         default,
-        skip_serializing_if = "std::collections::BTreeMap::is_empty",
+        skip_serializing_if = "crate::labels::LabelMap::is_empty",
         deserialize_with = "crate::api::wire::null_as_default"
     )]
-    pub labels: std::collections::BTreeMap<String, String>,
+    pub labels: crate::labels::LabelMap,
     /// ManagedFields maps workflow-id and version to the set of fields that are managed by that workflow. This is mostly for internal housekeeping, and users typically shouldn't need to set or understand this field. A workflow can be the user's name, a controller's name, or the name of a specific apply path like "ci-cd". The set of fields is always in the version that the workflow used when modifying the object.
     #[serde(
         rename = "managedFields",
