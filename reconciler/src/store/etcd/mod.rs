@@ -350,7 +350,7 @@ impl EtcdStore {
     /// The latest state of a key and its etcd `mod_revision`.
     async fn read(&self, key: &str) -> Result<Option<State>, StoreError> {
         let mut kv = self.kv().await?;
-        let resp = Box::pin(kv.get(key, None)).await.map_err(other)?;
+        let resp = kv.get(key, None).await.map_err(other)?;
         self.saw(header_revision(resp.header()));
         let state = match resp.kvs().first() {
             Some(kv) => Some((Arc::new(decode(kv)?), kv.mod_revision())),
@@ -378,7 +378,7 @@ impl EtcdStore {
             let txn = Txn::new()
                 .when([Compare::create_revision(key.as_str(), CompareOp::Equal, 0)])
                 .and_then([TxnOp::put(key.as_str(), value, None)]);
-            let resp = Box::pin(client.txn(txn)).await.map_err(other)?;
+            let resp = client.txn(txn).await.map_err(other)?;
             if resp.succeeded() {
                 let rev = header_revision(resp.header());
                 self.saw(rev);
@@ -417,7 +417,7 @@ impl EtcdStore {
             .and_then([op])
             .or_else([TxnOp::get(key, None)]);
         let mut kv = self.kv().await?;
-        let resp = Box::pin(kv.txn(txn)).await.map_err(other)?;
+        let resp = kv.txn(txn).await.map_err(other)?;
         let rev = header_revision(resp.header());
         self.saw(rev);
         if resp.succeeded() {
