@@ -132,7 +132,16 @@ fn bench_writers<F, Op, Fut>(
 /// - `raw_put`: a plain put (no check at all; what the 20 % goal was first measured against);
 /// - `raw_create_txn`: `create_revision == 0` → put, the least a correct create sends;
 /// - `raw_update_txn`: `mod_revision == known` → put, else get, the least a correct update sends;
-/// - `store_create` / `store_update`: the same through `EtcdStore` (rules, JSON, metrics).
+/// - `store_create` / `store_update`: the same through `EtcdStore` (rules, JSON, metrics, the
+///   update's cached last state): `store_create` builds a new object per call;
+///   `store_update` does what a caller holding the object the store last returned does: copies
+///   it out of the `Arc` (it carries that `resourceVersion`), sets a new `data` (made before
+///   the timing, as the raw rows' value is; consecutive ones differ, so every call writes),
+///   updates, and keeps the answer for the next call.
+///
+/// All of a row's per-call work is timed (`run_writers` times the whole loop): for the raw
+/// rows, cloning the KV client, formatting the key, copying the value and building the
+/// transaction.
 #[cfg(feature = "etcd")]
 fn etcd(c: &mut Criterion) {
     use etcd_client::{Compare, CompareOp, Txn, TxnOp};
@@ -171,7 +180,7 @@ fn etcd(c: &mut Criterion) {
                     .create(&r, cm(format!("upd-{label}-{w}")))
                     .await
                     .unwrap();
-                objects.push(std::sync::Mutex::new((*o).clone()));
+                objects.push(std::sync::Mutex::new(o));
                 let key = format!("{prefix}/rawupd/bench/{label}-{w}");
                 let put = kv.put(key, value.as_ref().clone(), None).await.unwrap();
                 revs.push(AtomicU64::new(put.header().unwrap().revision() as u64));
@@ -246,18 +255,26 @@ fn etcd(c: &mut Criterion) {
                 }
             }
         });
+        // A new `data` per operation (consecutive ones differ, so every update writes),
+        // made before the timing as the raw rows' value is.
+        let datas: Arc<Vec<serde_json::Value>> = Arc::new(
+            (0..per_writer)
+                .map(|i| json!({"k": format!("{i:0>200}")}))
+                .collect(),
+        );
         let (st, res, objs) = (store.clone(), r.clone(), objects.clone());
         bench_writers(&mut g, "store_update", &rt, shape, &seq, move |_| {
-            let (store, r, objects) = (st.clone(), res.clone(), objs.clone());
+            let (store, r, objects, datas) = (st.clone(), res.clone(), objs.clone(), datas.clone());
             move |w, i| {
                 let (store, r, objects) = (store.clone(), r.clone(), objects.clone());
+                // What a caller holding the object the store last returned does: copy it
+                // (it carries that resourceVersion) and change it.
+                let held = objects[w].lock().unwrap().clone();
+                let mut o = DynamicObject::clone(&held);
+                o.data.insert("data".into(), datas[i].clone());
                 async move {
-                    // The caller's object carries the resourceVersion it last got.
-                    let mut o = objects[w].lock().unwrap().clone();
-                    o.data
-                        .insert("data".into(), json!({"k": format!("{i:0>200}")}));
                     let done = store.update(&r, o, WriteScope::Main).await.unwrap();
-                    *objects[w].lock().unwrap() = (*done).clone();
+                    *objects[w].lock().unwrap() = done;
                 }
             }
         });

@@ -337,3 +337,109 @@ async fn key_layout_and_stored_form() {
         );
     }
 }
+
+/// What the other handle does between the tested handle's create and its update.
+#[derive(Clone, Copy, Debug)]
+enum Meanwhile {
+    Nothing,
+    Updates,
+    Deletes,
+}
+
+/// What the tested handle's update sends.
+#[derive(Clone, Copy, Debug)]
+enum Sends {
+    /// A new `data` on the object it created (its `resourceVersion`).
+    ChangeOwn,
+    /// Its object unchanged (a no-op against the state it cached).
+    NoOpOwn,
+    /// A new `uid` on its object (Invalid against the state it cached).
+    NewUidOwn,
+    /// A new `data` on the other handle's object (the newer `resourceVersion`).
+    ChangeTheirs,
+    /// A new `data` without a `resourceVersion` (an unconditional update).
+    ChangeUnconditional,
+}
+
+/// An update planned on a handle's cached state that another handle made stale gets the
+/// answer a fresh read would give (upstream's, from the key's current state): the cache
+/// only saves the read, it never changes an outcome.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stale_cached_state_answers_as_current() {
+    use kybern_core::Resource as _;
+    use kybern_core::api::core::v1::ConfigMap;
+    use serde_json::json;
+    if !available() {
+        return;
+    }
+    let server = EtcdServer::start();
+    let settings = StoreSettings::default();
+    let ours = EtcdStore::new(config(&server, &settings, "stale"));
+    let theirs = EtcdStore::new(config(&server, &settings, "stale"));
+    let r = ConfigMap::api_resource(&());
+    // (meanwhile, sends, Ok(data written) or Err(reason)).
+    let cases = [
+        (Meanwhile::Nothing, Sends::ChangeOwn, Ok("ours")),
+        (Meanwhile::Nothing, Sends::NoOpOwn, Ok("created")),
+        (Meanwhile::Nothing, Sends::NewUidOwn, Err("Invalid")),
+        (Meanwhile::Updates, Sends::ChangeOwn, Err("Conflict")),
+        (Meanwhile::Updates, Sends::NoOpOwn, Err("Conflict")),
+        (Meanwhile::Updates, Sends::NewUidOwn, Err("Conflict")),
+        (Meanwhile::Updates, Sends::ChangeTheirs, Ok("ours")),
+        (Meanwhile::Updates, Sends::ChangeUnconditional, Ok("ours")),
+        (Meanwhile::Deletes, Sends::ChangeOwn, Err("NotFound")),
+        (Meanwhile::Deletes, Sends::NoOpOwn, Err("NotFound")),
+        (Meanwhile::Deletes, Sends::NewUidOwn, Err("NotFound")),
+    ];
+    for (i, (meanwhile, sends, want)) in cases.into_iter().enumerate() {
+        let case = format!("case {i}: {meanwhile:?}, {sends:?}");
+        let mut o = DynamicObject::new(&format!("cm{i}"), &r);
+        o.metadata.namespace = Some("ns".into());
+        o.data.insert("data".into(), json!({"v": "created"}));
+        let created = ours.create(&r, o).await.unwrap();
+        let seen = theirs.get(&r, Some("ns"), &format!("cm{i}")).await.unwrap();
+        let mut newer = None;
+        match meanwhile {
+            Meanwhile::Nothing => {}
+            Meanwhile::Updates => {
+                let mut t = DynamicObject::clone(&seen);
+                t.data.insert("data".into(), json!({"v": "theirs"}));
+                newer = Some(theirs.update(&r, t, WriteScope::Main).await.unwrap());
+            }
+            Meanwhile::Deletes => {
+                theirs
+                    .delete(&r, Some("ns"), &format!("cm{i}"), &DeleteOptions::default())
+                    .await
+                    .unwrap();
+            }
+        }
+        let mut send = DynamicObject::clone(&created);
+        match sends {
+            Sends::ChangeOwn => {
+                send.data.insert("data".into(), json!({"v": "ours"}));
+            }
+            Sends::NoOpOwn => {}
+            Sends::NewUidOwn => send.metadata.uid = Some("another-uid".into()),
+            Sends::ChangeTheirs => {
+                send = DynamicObject::clone(newer.as_ref().unwrap());
+                send.data.insert("data".into(), json!({"v": "ours"}));
+            }
+            Sends::ChangeUnconditional => {
+                send.metadata.resource_version = None;
+                send.data.insert("data".into(), json!({"v": "ours"}));
+            }
+        }
+        let got = ours.update(&r, send, WriteScope::Main).await;
+        match (want, got) {
+            (Ok(data), Ok(obj)) => {
+                assert_eq!(obj.data["data"]["v"], data, "{case}");
+                let stored = theirs.get(&r, Some("ns"), &format!("cm{i}")).await.unwrap();
+                assert_eq!(stored, obj, "{case}: the answer is the stored state");
+            }
+            (Err("Conflict"), Err(StoreError::Conflict { .. }))
+            | (Err("NotFound"), Err(StoreError::NotFound { .. }))
+            | (Err("Invalid"), Err(StoreError::Invalid { .. })) => {}
+            (want, got) => panic!("{case}: want {want:?}, got {got:?}"),
+        }
+    }
+}

@@ -177,6 +177,29 @@ pub fn check_preconditions(
     Ok(())
 }
 
+/// The `resourceVersion` precondition of an update: a non-empty
+/// `new.metadata.resourceVersion` must equal the stored one. The first rule
+/// [`prepare_update`] applies; a backend may check it on its own first to know whether a
+/// state can take the update at all.
+///
+/// # Errors
+/// Conflict with upstream's "the object has been modified" message.
+pub fn check_update_version(
+    resource: &ApiResource,
+    old: &DynamicObject,
+    new: &DynamicObject,
+) -> Result<(), StoreError> {
+    let old_rv = old.metadata.resource_version.as_deref().unwrap_or("");
+    match new.metadata.resource_version.as_deref() {
+        Some(rv) if !rv.is_empty() && rv != old_rv => Err(StoreError::conflict(
+            resource,
+            old.metadata.name.as_deref().unwrap_or(""),
+            CONFLICT_MODIFIED,
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Applies the update rules to `new` against the stored `old`.
 ///
 /// - A non-empty `new.metadata.resourceVersion` must equal the stored one (Conflict, upstream's
@@ -201,13 +224,7 @@ pub fn prepare_update(
     scope: WriteScope,
 ) -> Result<UpdatePlan, StoreError> {
     let name = old.metadata.name.as_deref().unwrap_or("");
-    let old_rv = old.metadata.resource_version.as_deref().unwrap_or("");
-    if let Some(rv) = new.metadata.resource_version.as_deref()
-        && !rv.is_empty()
-        && rv != old_rv
-    {
-        return Err(StoreError::conflict(resource, name, CONFLICT_MODIFIED));
-    }
+    check_update_version(resource, old, &new)?;
     match scope {
         WriteScope::Main => match old.data.get("status") {
             Some(s) => {

@@ -14,24 +14,10 @@ impl Keys<'_> {
         format!("{}/registry/", self.prefix)
     }
 
-    /// `<prefix>/registry/[<group>/]<resource>/`: every object of a kind.
-    pub(super) fn kind(&self, resource: &ApiResource) -> String {
-        let group = &resource.gvk.group;
-        if group.is_empty() {
-            format!("{}/registry/{}/", self.prefix, resource.plural)
-        } else {
-            format!("{}/registry/{group}/{}/", self.prefix, resource.plural)
-        }
-    }
-
-    /// The range a list or watch reads: the kind, or one namespace of it.
+    /// The range a list or watch reads: every object of a kind
+    /// (`<prefix>/registry/[<group>/]<resource>/`), or of one namespace of it.
     pub(super) fn range(&self, resource: &ApiResource, namespace: Option<&str>) -> String {
-        let mut k = self.kind(resource);
-        if let Some(ns) = namespace.filter(|_| resource.is_namespaced()) {
-            k.push_str(ns);
-            k.push('/');
-        }
-        k
+        self.key(resource, namespace, "")
     }
 
     /// One object's key (the namespace is ignored for cluster-scoped kinds).
@@ -41,7 +27,35 @@ impl Keys<'_> {
         namespace: Option<&str>,
         name: &str,
     ) -> String {
-        let mut k = self.range(resource, namespace);
+        self.key(resource, namespace, name)
+    }
+
+    /// `<prefix>/registry/[<group>/]<resource>/[<namespace>/]<name>`, built in one
+    /// allocation of the exact size (it runs on every read and write).
+    fn key(&self, resource: &ApiResource, namespace: Option<&str>, name: &str) -> String {
+        const REGISTRY: &str = "/registry/";
+        let group: &str = &resource.gvk.group;
+        let namespace = namespace.filter(|_| resource.is_namespaced());
+        let len = self.prefix.len()
+            + REGISTRY.len()
+            + if group.is_empty() { 0 } else { group.len() + 1 }
+            + resource.plural.len()
+            + 1
+            + namespace.map_or(0, |ns| ns.len() + 1)
+            + name.len();
+        let mut k = String::with_capacity(len);
+        k.push_str(self.prefix);
+        k.push_str(REGISTRY);
+        if !group.is_empty() {
+            k.push_str(group);
+            k.push('/');
+        }
+        k.push_str(&resource.plural);
+        k.push('/');
+        if let Some(ns) = namespace {
+            k.push_str(ns);
+            k.push('/');
+        }
         k.push_str(name);
         k
     }

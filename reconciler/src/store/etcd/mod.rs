@@ -25,7 +25,12 @@
 //!   ([`UPDATE_CACHE_ENTRIES`]), as upstream takes it from its watch cache, so an update of an
 //!   object this handle has seen is a single round trip; the cache is only a guess (the
 //!   transaction checks it), and a no-op or a failed rule against a cached state is confirmed
-//!   with a real read before it is answered, as upstream does.
+//!   with a real read before it is answered, as upstream does. An update carrying a
+//!   `resourceVersion` can only apply to the state at that version, so its object is planned
+//!   once and moved, not copied for a retry that could only answer Conflict or NotFound (see
+//!   `update_at_version`).
+//! - the hot path's client is a clone of etcd's KV client only, as a caller of
+//!   `etcd-client` would hold, not of the whole [`Client`] (eight service clients).
 //! - list: a range read pinned at one revision (the first page's), filtered client-side,
 //!   paginated with upstream's continue tokens (base64 JSON of the revision and the last key).
 //! - watch: an etcd watch on the kind's (or namespace's) prefix from `start_revision`, with
@@ -52,7 +57,8 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use etcd_client::{
-    Client, CompactionOptions, Compare, CompareOp, GetOptions, KeyValue, Txn, TxnOp, TxnOpResponse,
+    Client, CompactionOptions, Compare, CompareOp, GetOptions, KeyValue, KvClient, Txn, TxnOp,
+    TxnOpResponse,
 };
 use kybern_core::{ApiResource, DynamicObject};
 
@@ -75,6 +81,13 @@ const GENERATE_NAME_ATTEMPTS: usize = 8;
 
 /// How many times an update or delete re-reads after losing a race before giving up.
 const UPDATE_RETRIES: usize = 64;
+
+/// A key's last known state: the object (`resourceVersion` set) and its etcd `mod_revision`.
+type State = (Arc<DynamicObject>, i64);
+
+/// key → the last state an `EtcdStore` handle read or wrote. foldhash, as the work queue's
+/// maps: a lookup and a replacement per update, on keys of ~50 bytes.
+type KnownStates = HashMap<String, State, foldhash::fast::RandomState>;
 
 /// Settings of an [`EtcdStore`].
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -117,7 +130,7 @@ struct Inner {
     seen: AtomicU64,
     watchers: Arc<AtomicU64>,
     /// key → the last state this handle read or wrote and its `mod_revision`.
-    known: Mutex<HashMap<String, (Arc<DynamicObject>, i64)>>,
+    known: Mutex<KnownStates>,
 }
 
 impl std::fmt::Debug for Inner {
@@ -200,6 +213,30 @@ fn encode(obj: &mut DynamicObject) -> Result<Vec<u8>, StoreError> {
     r
 }
 
+/// The key an update is for, to answer it.
+#[derive(Clone, Copy)]
+struct Attempt<'a> {
+    resource: &'a ApiResource,
+    key: &'a str,
+    name: &'a str,
+}
+
+impl Attempt<'_> {
+    fn not_found(&self) -> StoreError {
+        StoreError::not_found(self.resource, self.name)
+    }
+
+    /// The answer once the key left the version the update was for: Conflict while it
+    /// `exists`, NotFound once it is gone.
+    fn moved(&self, exists: bool) -> StoreError {
+        if exists {
+            StoreError::conflict(self.resource, self.name, super::CONFLICT_MODIFIED)
+        } else {
+            self.not_found()
+        }
+    }
+}
+
 impl EtcdStore {
     /// A store on the etcd at `config.endpoints` (connected on first use).
     pub fn new(config: EtcdStoreConfig) -> Self {
@@ -226,6 +263,28 @@ impl EtcdStore {
     /// # Errors
     /// Internal when etcd cannot be reached.
     pub async fn client(&self) -> Result<Client, StoreError> {
+        self.connected().await.cloned()
+    }
+
+    /// The KV client the reads and writes use: a clone of one tonic client, where
+    /// [`client`](Self::client) clones all eight of etcd's service clients.
+    async fn kv(&self) -> Result<KvClient, StoreError> {
+        self.connected().await.map(Client::kv_client)
+    }
+
+    /// The connected client, connecting on first use.
+    ///
+    /// Once connected this is a plain read; the connecting future (kilobytes) is boxed so
+    /// that it does not enlarge the future of every read and write awaiting this one.
+    async fn connected(&self) -> Result<&Client, StoreError> {
+        match self.inner.client.get() {
+            Some(c) => Ok(c),
+            None => Box::pin(self.connect()).await,
+        }
+    }
+
+    /// Connects (once; concurrent first calls share the attempt).
+    async fn connect(&self) -> Result<&Client, StoreError> {
         self.inner
             .client
             .get_or_try_init(|| async {
@@ -239,7 +298,6 @@ impl EtcdStore {
                     })
             })
             .await
-            .cloned()
     }
 
     fn saw(&self, etcd_revision: i64) {
@@ -254,37 +312,45 @@ impl EtcdStore {
         }
     }
 
-    fn known(&self) -> MutexGuard<'_, HashMap<String, (Arc<DynamicObject>, i64)>> {
+    fn known(&self) -> MutexGuard<'_, KnownStates> {
         match self.inner.known.lock() {
             Ok(g) => g,
             Err(poisoned) => poisoned.into_inner(),
         }
     }
 
-    /// Remembers (or, with `None`, forgets) the latest state of `key`.
-    fn remember(&self, key: &str, state: Option<&(Arc<DynamicObject>, i64)>) {
-        let mut known = self.known();
-        match state {
-            Some(s) => {
-                if known.len() >= UPDATE_CACHE_ENTRIES && !known.contains_key(key) {
-                    known.clear();
-                }
-                known.insert(key.to_owned(), s.clone());
+    /// Remembers (or, with `None`, forgets) the latest state of `key`. A key already known
+    /// is replaced in place (no key allocation); the state it replaces is dropped after the
+    /// lock is released (it may be the last reference to an object).
+    fn remember(&self, key: &str, state: Option<&State>) {
+        let replaced = {
+            let mut known = self.known();
+            match state {
+                Some(s) => match known.get_mut(key) {
+                    Some(slot) => Some(std::mem::replace(slot, s.clone())),
+                    None => {
+                        if known.len() >= UPDATE_CACHE_ENTRIES {
+                            known.clear();
+                        }
+                        known.insert(key.to_owned(), s.clone());
+                        None
+                    }
+                },
+                None => known.remove(key),
             }
-            None => {
-                known.remove(key);
-            }
-        }
+        };
+        drop(replaced);
     }
 
     /// The last state of `key` this handle saw, if any (a guess, checked by the write).
-    fn last_known(&self, key: &str) -> Option<(Arc<DynamicObject>, i64)> {
+    fn last_known(&self, key: &str) -> Option<State> {
         self.known().get(key).cloned()
     }
 
     /// The latest state of a key and its etcd `mod_revision`.
-    async fn read(&self, key: &str) -> Result<Option<(Arc<DynamicObject>, i64)>, StoreError> {
-        let resp = self.client().await?.get(key, None).await.map_err(other)?;
+    async fn read(&self, key: &str) -> Result<Option<State>, StoreError> {
+        let mut kv = self.kv().await?;
+        let resp = kv.get(key, None).await.map_err(other)?;
         self.saw(header_revision(resp.header()));
         let state = match resp.kvs().first() {
             Some(kv) => Some((Arc::new(decode(kv)?), kv.mod_revision())),
@@ -301,7 +367,7 @@ impl EtcdStore {
     ) -> Result<Arc<DynamicObject>, StoreError> {
         let generated = obj.metadata.name.as_deref().unwrap_or("").is_empty();
         rules::prepare_create(resource, &mut obj, rules::now())?;
-        let mut client = self.client().await?;
+        let mut client = self.kv().await?;
         let mut attempts = 0;
         loop {
             let name = obj.metadata.name.clone().unwrap_or_default();
@@ -339,9 +405,8 @@ impl EtcdStore {
         &self,
         key: &str,
         mod_revision: i64,
-        change: plan::Change,
-    ) -> Result<Result<plan::Committed, Option<(Arc<DynamicObject>, i64)>>, StoreError> {
-        let mut change = change;
+        mut change: Box<plan::Change>,
+    ) -> Result<Result<plan::Committed, Option<State>>, StoreError> {
         let op = if change.kind == ChangeKind::Deleted {
             TxnOp::delete(key, None)
         } else {
@@ -351,11 +416,12 @@ impl EtcdStore {
             .when([Compare::mod_revision(key, CompareOp::Equal, mod_revision)])
             .and_then([op])
             .or_else([TxnOp::get(key, None)]);
-        let resp = self.client().await?.txn(txn).await.map_err(other)?;
+        let mut kv = self.kv().await?;
+        let resp = kv.txn(txn).await.map_err(other)?;
         let rev = header_revision(resp.header());
         self.saw(rev);
         if resp.succeeded() {
-            let done = change.finish(to_store(rev));
+            let done = (*change).finish(to_store(rev));
             let state = (done.kind != ChangeKind::Deleted).then(|| (done.object.clone(), rev));
             self.remember(key, state.as_ref());
             return Ok(Ok(done));
@@ -389,6 +455,21 @@ impl EtcdStore {
         if !guessed {
             current = self.read(&key).await?;
         }
+        if obj
+            .metadata
+            .resource_version
+            .as_deref()
+            .is_some_and(|rv| !rv.is_empty())
+        {
+            let at = Attempt {
+                resource,
+                key: &key,
+                name: &name,
+            };
+            return self
+                .update_at_version(at, obj, scope, current, guessed)
+                .await;
+        }
         for _ in 0..UPDATE_RETRIES {
             let Some((cur, mod_rev)) = current else {
                 return Err(StoreError::not_found(resource, &name));
@@ -406,7 +487,7 @@ impl EtcdStore {
                     continue;
                 }
             };
-            match self.write_if_unchanged(&key, mod_rev, *change).await? {
+            match self.write_if_unchanged(&key, mod_rev, change).await? {
                 Ok(done) => return Ok(done.object),
                 Err(now) => {
                     tracing::debug!(key, "update lost a race or used a stale state: retrying");
@@ -420,6 +501,66 @@ impl EtcdStore {
             &name,
             super::CONFLICT_MODIFIED,
         ))
+    }
+
+    /// An update whose object carries a `resourceVersion` (the common case: a caller
+    /// writing back what it read). Only the state at exactly that version can take it, so
+    /// the caller's object is planned once, moved rather than copied for retries: every
+    /// outcome [`update_inner`](Self::update_inner)'s retry loop could reach is answered
+    /// directly, with the same result.
+    ///
+    /// - A (cached) state at another version: a guess is re-read once; the real state at
+    ///   another version is Conflict, as `prepare_update` answers.
+    /// - The write's transaction failed: the key moved off the caller's version (Conflict) or
+    ///   is gone (NotFound), which is what a retry would answer.
+    /// - A no-op or a rule failure against a cached state is confirmed with a read: the key
+    ///   still at the same `mod_revision` holds the same value (etcd writes a key at most once
+    ///   per revision), so the answer stands (a no-op returns the state read); a moved key is
+    ///   Conflict, a gone one NotFound.
+    async fn update_at_version(
+        &self,
+        at: Attempt<'_>,
+        obj: DynamicObject,
+        scope: WriteScope,
+        mut current: Option<State>,
+        mut guessed: bool,
+    ) -> Result<Arc<DynamicObject>, StoreError> {
+        let (cur, mod_rev) = loop {
+            let Some((cur, mod_rev)) = current else {
+                return Err(at.not_found());
+            };
+            match rules::check_update_version(at.resource, &cur, &obj) {
+                Ok(()) => break (cur, mod_rev),
+                Err(_) if guessed => {
+                    tracing::debug!(key = at.key, "cached state at another version: re-reading");
+                    guessed = false;
+                    current = self.read(at.key).await?;
+                }
+                Err(e) => return Err(e),
+            }
+        };
+        let answer = match plan::update(at.resource, cur, obj, scope) {
+            Ok(Planned::Write(change)) => {
+                return match self.write_if_unchanged(at.key, mod_rev, change).await? {
+                    Ok(done) => Ok(done.object),
+                    Err(now) => {
+                        tracing::debug!(key = at.key, "update lost a race: the key moved");
+                        Err(at.moved(now.is_some()))
+                    }
+                };
+            }
+            Ok(Planned::Unchanged(o)) => Ok(o),
+            Err(e) => Err(e),
+        };
+        if !guessed {
+            return answer;
+        }
+        // A no-op or a rule failure against a cached state: confirm it.
+        tracing::debug!(key = at.key, "update planned on a cached state: re-reading");
+        match self.read(at.key).await? {
+            Some((now, rev)) if rev == mod_rev => answer.map(|_| now),
+            now => Err(at.moved(now.is_some())),
+        }
     }
 
     async fn delete_inner(
@@ -438,7 +579,7 @@ impl EtcdStore {
             match plan::delete(resource, cur, options, rules::now())? {
                 Planned::Unchanged(o) => return Ok(DeleteOutcome::Finalizing(o)),
                 Planned::Write(change) => {
-                    match self.write_if_unchanged(&key, mod_rev, *change).await? {
+                    match self.write_if_unchanged(&key, mod_rev, change).await? {
                         Ok(done) => return Ok(done.delete_outcome()),
                         Err(now) => current = now,
                     }
@@ -456,7 +597,7 @@ impl EtcdStore {
     async fn etcd_revision(&self) -> Result<i64, StoreError> {
         let key = self.keys().root();
         let resp = self
-            .client()
+            .kv()
             .await?
             .get(key, Some(GetOptions::new().with_count_only()))
             .await
@@ -527,7 +668,7 @@ impl EtcdStore {
         let mut pinned = at.map_or(0, to_etcd);
         let mut items = Vec::new();
         let mut has_more = false;
-        let mut client = self.client().await?;
+        let mut client = self.kv().await?;
         loop {
             let mut get = GetOptions::new()
                 .with_range(end.clone())
