@@ -245,6 +245,42 @@ enum Writer {
     Task,
 }
 
+impl Writer {
+    /// Runs one `iter_custom` batch where this writer runs.
+    fn run(
+        self,
+        rt: &tokio::runtime::Runtime,
+        batch: impl std::future::Future<Output = Duration> + Send + 'static,
+    ) -> Duration {
+        match self {
+            Writer::Thread => rt.block_on(batch),
+            Writer::Task => rt.block_on(rt.spawn(batch)).unwrap(),
+        }
+    }
+}
+
+/// The `n`-th paced write: a seeded object, round-robin, with new data (so every write
+/// changes it).
+fn paced_write(objs: &[DynamicObject], n: u64) -> DynamicObject {
+    let mut o = objs[(n as usize) % OBJECTS].clone();
+    o.data.insert("data".into(), json!({"n": n.to_string()}));
+    o
+}
+
+/// Prints the p50 / p90 / p99 of `samples` (sorted here) after `what`.
+fn print_percentiles(name: &str, what: &str, samples: &mut [Duration]) {
+    samples.sort_unstable();
+    let at = |q: usize| samples[(samples.len() * q / 100).min(samples.len() - 1)];
+    if !samples.is_empty() {
+        eprintln!(
+            "{name}: delivery latency over {what}: p50 {:?}, p90 {:?}, p99 {:?}",
+            at(50),
+            at(90),
+            at(99)
+        );
+    }
+}
+
 /// Write → the measured watcher's `poll_next` returning the event, one write at a time: the
 /// writer waits for the delivery before the next write (a realistic, non-saturating rate), with
 /// `watchers - 1` other watchers also receiving every event. The interval starts before
@@ -295,33 +331,22 @@ fn latency(c: &mut Criterion, name: &str, watchers: usize, mode: Mode, writer: W
             }
         });
     }
-    // One write and its delivery; shared by both writers.
     let rx = Arc::new(tokio::sync::Mutex::new(rx));
     let counter = Arc::new(AtomicU64::new(0));
-    let one = {
-        let (store, r, objs, counter) = (store.clone(), r.clone(), objs.clone(), counter.clone());
-        move || {
-            let n = counter.fetch_add(1, Ordering::Relaxed) + 1;
-            let mut o = objs[(n as usize) % OBJECTS].clone();
-            o.data.insert("data".into(), json!({"n": n.to_string()}));
-            let (store, r) = (store.clone(), r.clone());
-            async move {
-                let t0 = Instant::now();
-                store.update(&r, o, WriteScope::Main).await.unwrap();
-                t0
-            }
-        }
-    };
     let samples = Arc::new(std::sync::Mutex::new(Vec::new()));
     c.bench_function(&format!("memory_store/{name}"), |b| {
         b.iter_custom(|iters| {
-            let (one, rx, samples) = (one.clone(), rx.clone(), samples.clone());
-            let run = async move {
+            let (store, r, objs, counter) =
+                (store.clone(), r.clone(), objs.clone(), counter.clone());
+            let (rx, samples) = (rx.clone(), samples.clone());
+            writer.run(&rt, async move {
                 let mut rx = rx.lock().await;
                 let mut total = Duration::ZERO;
                 let mut local = Vec::with_capacity(iters as usize);
                 for _ in 0..iters {
-                    let t0 = one().await;
+                    let o = paced_write(&objs, counter.fetch_add(1, Ordering::Relaxed) + 1);
+                    let t0 = Instant::now();
+                    store.update(&r, o, WriteScope::Main).await.unwrap();
                     let got = rx.recv().await.unwrap();
                     let d = got.saturating_duration_since(t0);
                     local.push(d);
@@ -329,24 +354,12 @@ fn latency(c: &mut Criterion, name: &str, watchers: usize, mode: Mode, writer: W
                 }
                 samples.lock().unwrap().extend(local);
                 total
-            };
-            match writer {
-                Writer::Thread => rt.block_on(run),
-                Writer::Task => rt.block_on(rt.spawn(run)).unwrap(),
-            }
+            })
         });
     });
     let mut samples = std::mem::take(&mut *samples.lock().unwrap());
-    samples.sort();
-    if !samples.is_empty() {
-        eprintln!(
-            "{name}: delivery latency over {} writes: p50 {:?}, p90 {:?}, p99 {:?}",
-            samples.len(),
-            samples[samples.len() / 2],
-            samples[samples.len() * 9 / 10],
-            samples[samples.len() * 99 / 100]
-        );
-    }
+    let what = format!("{} writes", samples.len());
+    print_percentiles(name, &what, &mut samples);
 }
 
 /// What the all-watchers latency rows share: the start of the current write, how many
@@ -437,12 +450,10 @@ fn latency_all(c: &mut Criterion, name: &str, watchers: usize, mode: Mode, write
                 counter.clone(),
                 shared.clone(),
             );
-            let run = async move {
+            writer.run(&rt, async move {
                 let mut total = Duration::ZERO;
                 for _ in 0..iters {
-                    let n = counter.fetch_add(1, Ordering::Relaxed) + 1;
-                    let mut o = objs[(n as usize) % OBJECTS].clone();
-                    o.data.insert("data".into(), json!({"n": n.to_string()}));
+                    let o = paced_write(&objs, counter.fetch_add(1, Ordering::Relaxed) + 1);
                     shared.arrived.store(0, Ordering::Relaxed);
                     let t0 = shared.now();
                     shared.t0.store(t0, Ordering::Release);
@@ -451,31 +462,21 @@ fn latency_all(c: &mut Criterion, name: &str, watchers: usize, mode: Mode, write
                     total += Duration::from_nanos(shared.now().saturating_sub(t0));
                 }
                 total
-            };
-            match writer {
-                Writer::Thread => rt.block_on(run),
-                Writer::Task => rt.block_on(rt.spawn(run)).unwrap(),
-            }
+            })
         });
     });
-    let mut all: Vec<u64> = shared
+    let mut all: Vec<Duration> = shared
         .samples
         .iter()
         .flat_map(|s| std::mem::take(&mut *s.lock().unwrap()))
+        .map(Duration::from_nanos)
         .collect();
-    all.sort_unstable();
-    if !all.is_empty() {
-        let at = |q: usize| Duration::from_nanos(all[(all.len() * q / 100).min(all.len() - 1)]);
-        eprintln!(
-            "{name}: delivery latency over {} deliveries ({} writes × {watchers} watchers): \
-             p50 {:?}, p90 {:?}, p99 {:?}",
-            all.len(),
-            counter.load(Ordering::Relaxed),
-            at(50),
-            at(90),
-            at(99)
-        );
-    }
+    let what = format!(
+        "{} deliveries ({} writes × {watchers} watchers)",
+        all.len(),
+        counter.load(Ordering::Relaxed)
+    );
+    print_percentiles(name, &what, &mut all);
 }
 
 fn write_to_watch_latency_all(c: &mut Criterion) {

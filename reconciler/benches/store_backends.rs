@@ -98,15 +98,19 @@ where
     start.elapsed()
 }
 
+/// The etcd the bench writes to: `$KYBERN_ETCD_ENDPOINT`, else 127.0.0.1:2379.
+#[cfg(feature = "etcd")]
+fn etcd_endpoint() -> String {
+    std::env::var("KYBERN_ETCD_ENDPOINT").unwrap_or_else(|_| "127.0.0.1:2379".into())
+}
+
 /// Compacts the server's history to its current revision before a row, so every row starts
 /// from the same retained history rather than the one the rows before it left (etcd slows as
 /// history and its database grow, which otherwise favours the rows that run first).
 #[cfg(feature = "etcd")]
 fn settle(rt: &tokio::runtime::Runtime) {
-    let endpoint =
-        std::env::var("KYBERN_ETCD_ENDPOINT").unwrap_or_else(|_| "127.0.0.1:2379".into());
     rt.block_on(async {
-        let mut client = etcd_client::Client::connect([endpoint], None)
+        let mut client = etcd_client::Client::connect([etcd_endpoint()], None)
             .await
             .unwrap();
         let rev = client
@@ -181,8 +185,7 @@ fn bench_writers<F, Op, Fut>(
 fn etcd(c: &mut Criterion) {
     use etcd_client::{Compare, CompareOp, Txn, TxnOp};
     use kybern_reconciler::store::{EtcdStore, EtcdStoreConfig, WriteScope};
-    let endpoint =
-        std::env::var("KYBERN_ETCD_ENDPOINT").unwrap_or_else(|_| "127.0.0.1:2379".into());
+    let endpoint = etcd_endpoint();
     if std::net::TcpStream::connect(&endpoint).is_err() {
         eprintln!("SKIPPED etcd benchmarks: no etcd at {endpoint} (run scripts/etcd)");
         return;
