@@ -7,7 +7,7 @@
 
 use std::hint::black_box;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
@@ -22,9 +22,18 @@ use serde_json::json;
 const WATCHERS: usize = 100;
 const OBJECTS: usize = 1000;
 
+/// The runtime's worker threads: 2 (this machine's cores), or `KYBERN_BENCH_WORKERS` (e.g. 1
+/// to see a fan-out's serial cost without the cross-vCPU wake-up of a parked worker).
+fn workers() -> usize {
+    std::env::var("KYBERN_BENCH_WORKERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2)
+}
+
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+        .worker_threads(workers())
         .enable_all()
         .build()
         .unwrap()
@@ -362,6 +371,96 @@ fn latency(c: &mut Criterion, name: &str, watchers: usize, mode: Mode, writer: W
     print_percentiles(name, &what, &mut samples);
 }
 
+/// One watcher's delivery latencies as a log-linear histogram: exact below 128 ns, then 64
+/// buckets per power of two (each at most 1/64 ≈ 1.6 % wide), up to ~17 s. 8 KiB per watcher,
+/// of which a run touches a few hundred bytes; recording is a load and a store into the
+/// watcher's own bucket (only that watcher writes it), so the probe adds no lock, allocation
+/// or shared cache line to the path it measures.
+struct Histogram {
+    buckets: Box<[AtomicU32]>,
+}
+
+impl Histogram {
+    const SUB: u32 = 64;
+    const BUCKETS: usize = 2048;
+
+    fn new() -> Self {
+        Histogram {
+            buckets: (0..Self::BUCKETS).map(|_| AtomicU32::new(0)).collect(),
+        }
+    }
+
+    /// The bucket of `ns`: `ns` itself below 128, else `(shift, ns >> shift)` with the
+    /// mantissa in 64..128.
+    fn index(ns: u64) -> usize {
+        let bits = u64::BITS - ns.leading_zeros();
+        if bits <= 7 {
+            return ns as usize;
+        }
+        let shift = bits - 7;
+        ((shift * Self::SUB) as usize + (ns >> shift) as usize).min(Self::BUCKETS - 1)
+    }
+
+    /// The exclusive upper bound (ns) of bucket `i`.
+    fn upper(i: usize) -> u64 {
+        let i = i as u64;
+        if i < 2 * u64::from(Self::SUB) {
+            return i + 1;
+        }
+        let shift = i / u64::from(Self::SUB) - 1;
+        (i - shift * u64::from(Self::SUB) + 1) << shift
+    }
+
+    /// Records one latency (the owning watcher only).
+    fn record(&self, ns: u64) {
+        let bucket = &self.buckets[Self::index(ns)];
+        bucket.store(bucket.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+    }
+
+    /// Every bucket as `(upper bound in ns, count)`, in order.
+    fn buckets(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
+        self.buckets
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (Self::upper(i), u64::from(c.load(Ordering::Relaxed))))
+    }
+}
+
+/// Prints the p50 / p90 / p99 over the merged histograms of every watcher (each percentile is
+/// its bucket's upper bound: within 1.6 %).
+fn print_histogram_percentiles(name: &str, writes: u64, hists: &[Histogram]) {
+    let mut merged: Vec<(u64, u64)> = hists[0].buckets().collect();
+    for h in &hists[1..] {
+        for (m, (_, c)) in merged.iter_mut().zip(h.buckets()) {
+            m.1 += c;
+        }
+    }
+    let total: u64 = merged.iter().map(|b| b.1).sum();
+    let at = |q: u64| {
+        let want = (total * q).div_ceil(100).max(1);
+        let mut seen = 0;
+        merged
+            .iter()
+            .find(|b| {
+                seen += b.1;
+                seen >= want
+            })
+            .map_or(Duration::ZERO, |b| Duration::from_nanos(b.0))
+    };
+    if total > 0 {
+        eprintln!(
+            "{name}: delivery latency over {total} deliveries ({writes} writes × {} watchers): \
+             p1 {:?} p10 {:?} p50 {:?}, p90 {:?}, p99 {:?}",
+            hists.len(),
+            at(1),
+            at(10),
+            at(50),
+            at(90),
+            at(99)
+        );
+    }
+}
+
 /// What the all-watchers latency rows share: the start of the current write, how many
 /// watchers have received it, and every delivery's latency per watcher.
 struct Deliveries {
@@ -373,8 +472,8 @@ struct Deliveries {
     t0: AtomicU64,
     arrived: AtomicUsize,
     watchers: usize,
-    /// Each watcher's delivery latencies (ns); only that watcher locks its own entry.
-    samples: Vec<std::sync::Mutex<Vec<u64>>>,
+    /// Each watcher's delivery latencies; only that watcher records into its own.
+    latencies: Vec<Histogram>,
     all_arrived: tokio::sync::Notify,
 }
 
@@ -387,7 +486,7 @@ impl Deliveries {
     /// Records one delivery of the current write to watcher `i`.
     fn arrive(&self, i: usize) {
         let d = self.now().saturating_sub(self.t0.load(Ordering::Acquire));
-        self.samples[i].lock().unwrap().push(d);
+        self.latencies[i].record(d);
         if self.arrived.fetch_add(1, Ordering::AcqRel) + 1 == self.watchers {
             self.all_arrived.notify_one();
         }
@@ -410,7 +509,7 @@ fn latency_all(c: &mut Criterion, name: &str, watchers: usize, mode: Mode, write
         t0: AtomicU64::new(0),
         arrived: AtomicUsize::new(0),
         watchers,
-        samples: (0..watchers).map(|_| Default::default()).collect(),
+        latencies: (0..watchers).map(|_| Histogram::new()).collect(),
         all_arrived: tokio::sync::Notify::new(),
     });
     let from = rt.block_on(store.current_revision()).unwrap();
@@ -465,18 +564,7 @@ fn latency_all(c: &mut Criterion, name: &str, watchers: usize, mode: Mode, write
             })
         });
     });
-    let mut all: Vec<Duration> = shared
-        .samples
-        .iter()
-        .flat_map(|s| std::mem::take(&mut *s.lock().unwrap()))
-        .map(Duration::from_nanos)
-        .collect();
-    let what = format!(
-        "{} deliveries ({} writes × {watchers} watchers)",
-        all.len(),
-        counter.load(Ordering::Relaxed)
-    );
-    print_percentiles(name, &what, &mut all);
+    print_histogram_percentiles(name, counter.load(Ordering::Relaxed), &shared.latencies);
 }
 
 fn write_to_watch_latency_all(c: &mut Criterion) {

@@ -3,9 +3,17 @@
 //!
 //! Each write appends one [`Event`] once; watchers keep their own cursor and filter for
 //! themselves, so a write costs the same with 1 or 1,000 watchers, and a slow watcher holds
-//! nothing up. Watchers hold their chunk *weakly*: when the history outgrows its retention
-//! the oldest chunk is dropped, and a watcher still inside it finds that out on its next read
-//! (its `Weak` no longer upgrades) and ends with Expired — a stalled watcher cannot pin memory.
+//! nothing up.
+//!
+//! # Who holds a chunk
+//! The history holds its retained chunks; a watcher's cursor holds the one chunk it is
+//! reading, so a read touches no shared reference count (with 100 watchers on 2 threads, the
+//! upgrade of a shared `Weak` and its release were a contended cache line per delivery).
+//! Chunks link to the next one *weakly*, so a cursor pins its own chunk and nothing after it:
+//! a stalled watcher that never polls again keeps at most [`CHUNK`] events alive, however far
+//! the history moves on. When the history outgrows its retention it drops its oldest chunk and
+//! publishes the first sequence number it still holds ([`Shared::retained_from`]); a watcher
+//! whose cursor is below it finds that out on its next read and ends with Expired.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -34,7 +42,8 @@ pub(super) struct Chunk {
     /// Sequence number of slot 0 (events are numbered 0, 1, 2, … per kind).
     pub(super) seq0: u64,
     slots: Box<[OnceLock<Event>]>,
-    next: OnceLock<Arc<Chunk>>,
+    /// The following chunk, held weakly (see the module docs).
+    next: OnceLock<Weak<Chunk>>,
 }
 
 /// The slots of one chunk, empty.
@@ -55,9 +64,13 @@ impl Chunk {
         self.slots.get(i).and_then(OnceLock::get)
     }
 
-    /// The following chunk, once the writer has started it.
-    pub(super) fn next(&self) -> Option<&Arc<Chunk>> {
-        self.next.get()
+    /// The following chunk: `Ok(None)` until the writer starts it, `Err(())` once the history
+    /// has dropped it (the reader fell behind the retention).
+    pub(super) fn next(&self) -> Result<Option<Arc<Chunk>>, Dropped> {
+        match self.next.get() {
+            None => Ok(None),
+            Some(next) => next.upgrade().map(Some).ok_or(Dropped),
+        }
     }
 
     /// The events written so far, in order.
@@ -127,10 +140,14 @@ fn unfiltered(ev: &Event) -> WatchEventRef<'_> {
     }
 }
 
-/// A watcher's position: the chunk it reads (held weakly) and the next slot.
+/// The chunk after a reader's was already dropped from the history.
+#[derive(Debug)]
+pub(super) struct Dropped;
+
+/// A watcher's position: the chunk it reads (held, see the module docs) and the next slot.
 #[derive(Clone, Debug)]
 pub(super) struct Cursor {
-    pub(super) chunk: Weak<Chunk>,
+    pub(super) chunk: Arc<Chunk>,
     pub(super) slot: usize,
     pub(super) seq: u64,
 }
@@ -148,6 +165,9 @@ pub(super) struct Shared {
     pub(super) wake: Arc<Wakeups>,
     /// Events appended so far (published with SeqCst, see [`Wakeups`]).
     pub(super) appended: AtomicU64,
+    /// The sequence number of the oldest event the history still holds: a cursor below it
+    /// has expired (published with SeqCst before the wake-up that follows the drop).
+    pub(super) retained_from: AtomicU64,
     /// Open watchers' positions.
     pub(super) probes: Mutex<Vec<Weak<Probe>>>,
 }
@@ -234,7 +254,7 @@ impl History {
     pub(super) fn append(&mut self, event: Event) -> Vec<Arc<Chunk>> {
         if self.tail_len == CHUNK {
             let next = Chunk::new(self.tail().seq0 + CHUNK as u64, self.spare.take());
-            let _ = self.tail().next.set(next.clone());
+            let _ = self.tail().next.set(Arc::downgrade(&next));
             self.chunks.push_back(next);
             self.tail_len = 0;
         }
@@ -271,6 +291,9 @@ impl History {
     fn pop_front(&mut self) -> Option<Arc<Chunk>> {
         let c = self.chunks.pop_front()?;
         self.retained -= CHUNK;
+        if let Some(front) = self.chunks.front() {
+            self.shared.retained_from.store(front.seq0, Ordering::SeqCst);
+        }
         if let Some(last) = c.events().last() {
             self.floor = self.floor.max(last.revision);
         }
@@ -300,7 +323,7 @@ impl History {
     pub(super) fn tail_cursor(&self) -> Cursor {
         let tail = self.tail();
         Cursor {
-            chunk: Arc::downgrade(tail),
+            chunk: tail.clone(),
             slot: self.tail_len,
             seq: tail.seq0 + self.tail_len as u64,
         }
@@ -321,9 +344,73 @@ impl History {
             .take_while(|e| e.revision <= revision)
             .count();
         Cursor {
-            chunk: Arc::downgrade(chunk),
+            chunk: chunk.clone(),
             slot,
             seq: chunk.seq0 + slot as u64,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use kybern_core::DynamicObject;
+    use kybern_core::api::core::v1::ConfigMap;
+    use kybern_core::{ApiResource, Resource};
+
+    fn event(revision: u64) -> Event {
+        let r: ApiResource = ConfigMap::api_resource(&());
+        Event {
+            kind: EventKind::Added,
+            revision,
+            object: Arc::new(DynamicObject::new("o", &r)),
+            prev: None,
+        }
+    }
+
+    /// A cursor holds its own chunk and nothing after it: once the history drops the chunks
+    /// after a stalled cursor, they are freed, and the cursor learns it fell behind.
+    #[test]
+    fn stalled_cursor_pins_only_its_own_chunk() {
+        let mut h = History::new(CHUNK);
+        let stalled = h.tail_cursor();
+        let mut revision = 0;
+        let mut append = |h: &mut History, n: usize| {
+            for _ in 0..n {
+                revision += 1;
+                let dropped = h.append(event(revision));
+                h.recycle(dropped);
+            }
+        };
+        append(&mut h, CHUNK + 1);
+        let second = Arc::downgrade(&stalled.chunk.next().unwrap().unwrap());
+        assert_eq!(second.upgrade().unwrap().seq0, CHUNK as u64);
+        assert_eq!(h.shared.retained_from.load(Ordering::SeqCst), 0);
+        // Enough for the history to drop the first two chunks.
+        append(&mut h, 3 * CHUNK);
+        assert!(second.upgrade().is_none(), "the second chunk is freed");
+        assert!(stalled.chunk.next().is_err(), "the cursor sees the gap");
+        assert!(h.shared.retained_from.load(Ordering::SeqCst) > stalled.seq);
+        // The stalled cursor's own chunk is still readable.
+        assert_eq!(stalled.chunk.get(0).map(|e| e.revision), Some(1));
+        assert_eq!(stalled.chunk.events().count(), CHUNK);
+    }
+
+    /// `retained_from` follows compaction too, and a cursor at a retained chunk is not behind.
+    #[test]
+    fn retained_from_tracks_dropped_chunks() {
+        let mut h = History::new(4 * CHUNK);
+        for revision in 1..=(3 * CHUNK as u64) {
+            let dropped = h.append(event(revision));
+            assert!(dropped.is_empty());
+        }
+        assert_eq!(h.shared.retained_from.load(Ordering::SeqCst), 0);
+        let dropped = h.compact(CHUNK as u64 + 10);
+        assert_eq!(dropped.len(), 1, "only the first chunk is wholly at or below");
+        assert_eq!(h.shared.retained_from.load(Ordering::SeqCst), CHUNK as u64);
+        let c = h.cursor_after(CHUNK as u64 + 10);
+        assert!(c.seq >= h.shared.retained_from.load(Ordering::SeqCst));
+        assert_eq!(c.seq, CHUNK as u64 + 10);
     }
 }

@@ -659,6 +659,8 @@ impl MemoryStore {
             .seq
             .store(cursor.seq, std::sync::atomic::Ordering::Relaxed);
         shared.register(&probe);
+        let slot = Arc::default();
+        shared.wake.register(&slot);
         let bookmarks = options.bookmarks.then(|| {
             let period = self.inner.config.bookmark_interval;
             let mut i = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
@@ -677,7 +679,7 @@ impl MemoryStore {
             bookmarks,
             bookmark_due: None,
             probe,
-            slot: Arc::default(),
+            slot,
             done: false,
         })
     }

@@ -66,6 +66,12 @@ impl Watcher {
     }
 }
 
+impl Drop for Watcher {
+    fn drop(&mut self) {
+        self.shared.wake.unregister(&self.slot);
+    }
+}
+
 /// How a watcher hands out what it reads: one event per item, or batches.
 trait Output {
     /// The stream's item.
@@ -193,8 +199,12 @@ impl Watcher {
     /// Whether the history has events past the cursor (or dropped the cursor's chunk).
     fn has_next(&self) -> bool {
         // SeqCst pairs with the writer's publish (see `wake`).
-        self.shared.appended.load(Ordering::SeqCst) > self.cursor.seq
-            || self.cursor.chunk.strong_count() == 0
+        self.shared.appended.load(Ordering::SeqCst) > self.cursor.seq || self.behind()
+    }
+
+    /// Whether the history has dropped events the cursor has not read (it fell behind).
+    fn behind(&self) -> bool {
+        self.shared.retained_from.load(Ordering::SeqCst) > self.cursor.seq
     }
 
     fn expired(&self) -> StoreError {
@@ -204,36 +214,50 @@ impl Watcher {
 
     /// Reads up to [`BATCH`] events into `pending`.
     fn drain(&mut self) -> Result<(), StoreError> {
-        // Nothing new: no upgrade (a reference count every watcher's reads share).
         if !self.has_next() {
             return Ok(());
         }
-        let Some(mut chunk) = self.cursor.chunk.upgrade() else {
+        if self.behind() {
             return Err(self.expired());
-        };
-        let mut n = 0;
+        }
         let queued = self.pending.len();
+        let Watcher {
+            cursor,
+            pending,
+            selection,
+            resource,
+            after,
+            last_revision,
+            ..
+        } = self;
+        let mut n = 0;
+        let mut dropped = false;
         while n < BATCH {
-            if self.cursor.slot == CHUNK {
-                let Some(next) = chunk.next().cloned() else {
-                    break;
-                };
-                self.cursor.chunk = Arc::downgrade(&next);
-                self.cursor.slot = 0;
-                chunk = next;
+            if cursor.slot == CHUNK {
+                match cursor.chunk.next() {
+                    Ok(Some(next)) => {
+                        cursor.chunk = next;
+                        cursor.slot = 0;
+                    }
+                    Ok(None) => break,
+                    Err(_) => {
+                        dropped = true;
+                        break;
+                    }
+                }
             }
-            let Some(ev) = chunk.get(self.cursor.slot) else {
+            let Some(ev) = cursor.chunk.get(cursor.slot) else {
                 break;
             };
-            self.cursor.slot += 1;
-            self.cursor.seq += 1;
+            cursor.slot += 1;
+            cursor.seq += 1;
             n += 1;
-            if ev.revision <= self.after {
+            if ev.revision <= *after {
                 continue;
             }
-            self.last_revision = ev.revision;
-            if let Some(out) = plan::watch_event(&self.selection, &self.resource, ev) {
-                self.pending.push_back(out);
+            *last_revision = ev.revision;
+            if let Some(out) = plan::watch_event(selection, resource, ev) {
+                pending.push_back(out);
             }
         }
         self.probe.seq.store(self.cursor.seq, Ordering::Relaxed);
@@ -245,6 +269,10 @@ impl Watcher {
                 .watch_events_sent
                 .fetch_add(delivered, Ordering::Relaxed);
         }
+        // What was read before the gap is still handed out; the next read reports it.
+        if dropped && delivered == 0 {
+            return Err(self.expired());
+        }
         Ok(())
     }
 
@@ -254,18 +282,21 @@ impl Watcher {
         if !self.has_next() {
             return Ok(None);
         }
-        let Some(mut chunk) = self.cursor.chunk.upgrade() else {
+        if self.behind() {
             return Err(self.expired());
-        };
+        }
         loop {
             if self.cursor.slot == CHUNK {
-                let Some(next) = chunk.next().cloned() else {
-                    return Ok(None);
-                };
-                self.cursor.chunk = Arc::downgrade(&next);
-                self.cursor.slot = 0;
-                chunk = next;
+                match self.cursor.chunk.next() {
+                    Ok(Some(next)) => {
+                        self.cursor.chunk = next;
+                        self.cursor.slot = 0;
+                    }
+                    Ok(None) => return Ok(None),
+                    Err(_) => return Err(self.expired()),
+                }
             }
+            let chunk = &self.cursor.chunk;
             // Slots below the published count are written (the count is published after the
             // slot, see `History::append`).
             let published = self.shared.appended.load(Ordering::Acquire);
@@ -281,21 +312,22 @@ impl Watcher {
                 + (start..end)
                     .take_while(|&i| chunk.get(i).is_some_and(|e| e.revision <= self.after))
                     .count();
+            let last = chunk.get(end - 1).map(|e| e.revision);
             self.cursor.slot = end;
             self.cursor.seq += (end - start) as u64;
             self.probe.seq.store(self.cursor.seq, Ordering::Relaxed);
             if first == end {
                 continue;
             }
-            if let Some(last) = chunk.get(end - 1) {
-                self.last_revision = last.revision;
+            if let Some(last) = last {
+                self.last_revision = last;
             }
             self.inner
                 .metrics
                 .watch_events_sent
                 .fetch_add((end - first) as u64, Ordering::Relaxed);
             return Ok(Some(HistoryRun {
-                chunk,
+                chunk: self.cursor.chunk.clone(),
                 start: first,
                 end,
             }));
