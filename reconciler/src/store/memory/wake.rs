@@ -33,23 +33,15 @@
 //! already set when a watcher parks again was counted before and not yet walked: the walk
 //! that takes that count reaches it.
 
-use std::collections::VecDeque;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::task::{Context, Poll, Waker};
+use std::task::Context;
 
 use futures::task::AtomicWaker;
 use tokio::sync::Notify;
 
 /// With up to this many open watchers the writer wakes them itself; more go through the relay.
 const DIRECT_WAKES: usize = 4;
-
-/// Wake-ups the relay delivers before letting the woken watchers run: the first watchers
-/// start reading after a few wake-ups instead of after all of them (with 100 watchers, the
-/// whole walk is a few µs that every delivery would otherwise wait for).
-const RELAY_ROUND: usize = 8;
 
 /// One watcher's parking slot.
 #[derive(Debug, Default)]
@@ -123,26 +115,13 @@ impl Wakeups {
 
     /// Takes the parked count and wakes each parked watcher once.
     fn wake_all(&self) {
-        let mut wakers = VecDeque::new();
-        self.take_parked(&mut wakers);
-        for waker in wakers {
-            waker.wake();
-        }
-    }
-
-    /// Takes the parked count and every parked watcher's waker (clearing its flag): each is
-    /// then owed exactly one wake-up, which the caller must deliver.
-    fn take_parked(&self, wakers: &mut VecDeque<Waker>) {
         let slots = self.slots();
         if self.parked.swap(0, SeqCst) == 0 {
             return;
         }
         for slot in slots.iter() {
-            if slot.parked.load(SeqCst)
-                && slot.parked.swap(false, SeqCst)
-                && let Some(waker) = slot.waker.take()
-            {
-                wakers.push_back(waker);
+            if slot.parked.load(SeqCst) && slot.parked.swap(false, SeqCst) {
+                slot.waker.wake();
             }
         }
     }
@@ -162,26 +141,15 @@ impl Wakeups {
             return;
         };
         // Built outside the task so that it runs its `Drop` even if the task never starts.
-        let mut guard = RelayGuard {
-            wakeups: self.clone(),
-            owed: VecDeque::new(),
-        };
+        let guard = RelayGuard(self.clone());
         drop(handle.spawn(async move {
+            let wakeups = &guard.0;
             loop {
-                guard.wakeups.relay.notified().await;
-                if guard.wakeups.closed.load(SeqCst) {
+                wakeups.relay.notified().await;
+                if wakeups.closed.load(SeqCst) {
                     return;
                 }
-                guard.wakeups.take_parked(&mut guard.owed);
-                // A round of wake-ups, then the woken watchers run before the next round.
-                while !guard.owed.is_empty() {
-                    for waker in guard.owed.drain(..RELAY_ROUND.min(guard.owed.len())) {
-                        waker.wake();
-                    }
-                    if !guard.owed.is_empty() {
-                        YieldOnce(false).await;
-                    }
-                }
+                wakeups.wake_all();
             }
         }));
     }
@@ -193,39 +161,13 @@ impl Wakeups {
     }
 }
 
-/// The relay's state: on drop, marks the relay stopped and wakes everyone it owed a wake-up
-/// or might have (the rest of its current round, every parked watcher).
-struct RelayGuard {
-    wakeups: Arc<Wakeups>,
-    /// Wake-ups taken from parked watchers and not yet delivered.
-    owed: VecDeque<Waker>,
-}
+/// Marks the relay stopped and wakes everyone it might have owed a wake-up.
+struct RelayGuard(Arc<Wakeups>);
 
 impl Drop for RelayGuard {
     fn drop(&mut self) {
-        self.wakeups.relay_running.store(false, SeqCst);
-        for waker in self.owed.drain(..) {
-            waker.wake();
-        }
-        self.wakeups.wake_all();
-    }
-}
-
-/// Yields once to the runtime by waking itself: the task goes to the back of its worker's
-/// run queue, behind the watchers it just woke. (`tokio::task::yield_now` defers the wake-up
-/// until the worker is out of work and has polled its IO driver, a system call per round.)
-struct YieldOnce(bool);
-
-impl Future for YieldOnce {
-    type Output = ();
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.0 {
-            return Poll::Ready(());
-        }
-        self.0 = true;
-        cx.waker().wake_by_ref();
-        Poll::Pending
+        self.0.relay_running.store(false, SeqCst);
+        self.0.wake_all();
     }
 }
 
@@ -234,7 +176,7 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use std::sync::atomic::AtomicU64;
-    use std::task::Wake;
+    use std::task::{Wake, Waker};
 
     /// A waker that counts its wake-ups.
     #[derive(Default)]
@@ -296,22 +238,5 @@ mod tests {
         w.park(&a, &Context::from_waker(&wnew));
         w.wake();
         assert_eq!((woken(&old), woken(&new)), (0, 1));
-    }
-
-    /// A relay that ends mid-round (its runtime shut down) still delivers what it owed.
-    #[test]
-    fn relay_guard_delivers_owed_wakeups() {
-        let w = Arc::new(Wakeups::default());
-        let owed: Vec<Arc<Count>> = (0..3).map(|_| Arc::new(Count::default())).collect();
-        let (a, ca, wa) = watcher(&w);
-        w.park(&a, &Context::from_waker(&wa));
-        w.relay_running.store(true, SeqCst);
-        drop(RelayGuard {
-            wakeups: w.clone(),
-            owed: owed.iter().map(|c| Waker::from(c.clone())).collect(),
-        });
-        assert!(owed.iter().all(|c| woken(c) == 1));
-        assert_eq!(woken(&ca), 1, "parked watchers are woken too");
-        assert!(!w.relay_running.load(SeqCst));
     }
 }
