@@ -19,9 +19,9 @@
 //! Every open watcher's [`Slot`] is registered once, when the watch opens. Parking is then a
 //! waker registration, a flag and one counter increment — no lock: with 100 watchers on 2
 //! threads, a shared parked list (lock, push, unlock per park) was a contended cache line per
-//! delivery. Waking takes the counter and walks the registered slots, waking each one whose
-//! flag is set; only the walk takes the registry's lock (once per wake-up round, not per
-//! watcher). The counter is a hint of "someone may be parked": it can over-count (a watcher
+//! delivery. Waking takes the counter and walks the registered slots, taking the waker of
+//! each one whose flag is set; only the walk takes the registry's lock (once per wake-up
+//! round, not per watcher), and the wakers are woken after it is released. The counter is a hint of "someone may be parked": it can over-count (a watcher
 //! woken between its flag and its increment), which costs at most one empty walk.
 //!
 //! # No lost wake-ups
@@ -35,7 +35,7 @@
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::task::Context;
+use std::task::{Context, Waker};
 
 use futures::task::AtomicWaker;
 use tokio::sync::Notify;
@@ -115,14 +115,33 @@ impl Wakeups {
 
     /// Takes the parked count and wakes each parked watcher once.
     fn wake_all(&self) {
-        let slots = self.slots();
-        if self.parked.swap(0, SeqCst) == 0 {
-            return;
-        }
-        for slot in slots.iter() {
-            if slot.parked.load(SeqCst) && slot.parked.swap(false, SeqCst) {
-                slot.waker.wake();
+        self.wake_all_with(&mut Vec::new());
+    }
+
+    /// [`Wakeups::wake_all`] with `spill` for the wake-ups beyond the first few (the relay
+    /// keeps one across rounds). The wakers are taken under the registry's lock and woken
+    /// after it is released: a waker may run arbitrary code, even drop a watcher (which
+    /// takes the lock to unregister).
+    fn wake_all_with(&self, spill: &mut Vec<Waker>) {
+        let mut first: [Option<Waker>; DIRECT_WAKES] = Default::default();
+        {
+            let slots = self.slots();
+            if self.parked.swap(0, SeqCst) == 0 {
+                return;
             }
+            let parked = slots
+                .iter()
+                .filter(|slot| slot.parked.load(SeqCst) && slot.parked.swap(false, SeqCst))
+                .filter_map(|slot| slot.waker.take());
+            for (i, waker) in parked.enumerate() {
+                match first.get_mut(i) {
+                    Some(f) => *f = Some(waker),
+                    None => spill.push(waker),
+                }
+            }
+        }
+        for waker in first.into_iter().flatten().chain(spill.drain(..)) {
+            waker.wake();
         }
     }
 
@@ -144,12 +163,13 @@ impl Wakeups {
         let guard = RelayGuard(self.clone());
         drop(handle.spawn(async move {
             let wakeups = &guard.0;
+            let mut spill = Vec::new();
             loop {
                 wakeups.relay.notified().await;
                 if wakeups.closed.load(SeqCst) {
                     return;
                 }
-                wakeups.wake_all();
+                wakeups.wake_all_with(&mut spill);
             }
         }));
     }
@@ -176,7 +196,7 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use std::sync::atomic::AtomicU64;
-    use std::task::{Wake, Waker};
+    use std::task::Wake;
 
     /// A waker that counts its wake-ups.
     #[derive(Default)]
@@ -238,5 +258,41 @@ mod tests {
         w.park(&a, &Context::from_waker(&wnew));
         w.wake();
         assert_eq!((woken(&old), woken(&new)), (0, 1));
+    }
+
+    /// A waker that drops a watcher when woken (as an executor may, dropping a task) does not
+    /// deadlock on the registry; more parked watchers than the inline wake-ups spill over.
+    #[test]
+    fn a_waker_may_unregister_and_many_are_woken() {
+        struct DropOnWake {
+            wakeups: Arc<Wakeups>,
+            slot: Mutex<Option<Arc<Slot>>>,
+            count: AtomicU64,
+        }
+        impl Wake for DropOnWake {
+            fn wake(self: Arc<Self>) {
+                if let Some(slot) = self.slot.lock().unwrap().take() {
+                    self.wakeups.unregister(&slot);
+                }
+                self.count.fetch_add(1, SeqCst);
+            }
+        }
+        let w = Arc::new(Wakeups::default());
+        let slots: Vec<_> = (0..3 * DIRECT_WAKES)
+            .map(|_| {
+                let slot = Arc::new(Slot::default());
+                w.register(&slot);
+                let waker = Arc::new(DropOnWake {
+                    wakeups: w.clone(),
+                    slot: Mutex::new(Some(slot.clone())),
+                    count: AtomicU64::new(0),
+                });
+                w.park(&slot, &Context::from_waker(&Waker::from(waker.clone())));
+                waker
+            })
+            .collect();
+        w.wake();
+        assert!(slots.iter().all(|s| s.count.load(SeqCst) == 1));
+        assert_eq!(w.open.load(SeqCst), 0, "every woken watcher unregistered");
     }
 }
