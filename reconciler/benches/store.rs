@@ -478,6 +478,19 @@ struct Deliveries {
 }
 
 impl Deliveries {
+    fn new(watchers: usize) -> Arc<Self> {
+        let clock = quanta::Clock::new();
+        Arc::new(Deliveries {
+            base: clock.raw(),
+            clock,
+            t0: AtomicU64::new(0),
+            arrived: AtomicUsize::new(0),
+            watchers,
+            latencies: (0..watchers).map(|_| Histogram::new()).collect(),
+            all_arrived: tokio::sync::Notify::new(),
+        })
+    }
+
     /// Nanoseconds since the rows started.
     fn now(&self) -> u64 {
         self.clock.delta_as_nanos(self.base, self.clock.raw())
@@ -502,16 +515,7 @@ fn latency_all(c: &mut Criterion, name: &str, watchers: usize, mode: Mode, write
     let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
     let r: ApiResource = ConfigMap::api_resource(&());
     let objs = Arc::new(seed(&rt, &store, OBJECTS));
-    let clock = quanta::Clock::new();
-    let shared = Arc::new(Deliveries {
-        base: clock.raw(),
-        clock,
-        t0: AtomicU64::new(0),
-        arrived: AtomicUsize::new(0),
-        watchers,
-        latencies: (0..watchers).map(|_| Histogram::new()).collect(),
-        all_arrived: tokio::sync::Notify::new(),
-    });
+    let shared = Deliveries::new(watchers);
     let from = rt.block_on(store.current_revision()).unwrap();
     for i in 0..watchers {
         let (store, r, shared) = (store.clone(), r.clone(), shared.clone());
@@ -539,24 +543,42 @@ fn latency_all(c: &mut Criterion, name: &str, watchers: usize, mode: Mode, write
         });
     }
     wait_for_watchers(&store, watchers);
+    let publish = move |n: u64| {
+        let (store, r) = (store.clone(), r.clone());
+        let o = paced_write(&objs, n);
+        async move {
+            store.update(&r, o, WriteScope::Main).await.unwrap();
+        }
+    };
+    paced_all(c, name, &rt, writer, &shared, publish);
+}
+
+/// The paced loop of the all-deliveries rows: per iteration, `publish(n)` builds the `n`-th
+/// write (untimed), then the interval starts, the write runs, and the iteration ends when
+/// every watcher has it. Prints the percentiles over every delivery.
+fn paced_all<F, Fut>(
+    c: &mut Criterion,
+    name: &str,
+    rt: &tokio::runtime::Runtime,
+    writer: Writer,
+    shared: &Arc<Deliveries>,
+    publish: F,
+) where
+    F: Fn(u64) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
     let counter = Arc::new(AtomicU64::new(0));
     c.bench_function(&format!("memory_store/{name}"), |b| {
         b.iter_custom(|iters| {
-            let (store, r, objs, counter, shared) = (
-                store.clone(),
-                r.clone(),
-                objs.clone(),
-                counter.clone(),
-                shared.clone(),
-            );
-            writer.run(&rt, async move {
+            let (counter, shared, publish) = (counter.clone(), shared.clone(), publish.clone());
+            writer.run(rt, async move {
                 let mut total = Duration::ZERO;
                 for _ in 0..iters {
-                    let o = paced_write(&objs, counter.fetch_add(1, Ordering::Relaxed) + 1);
+                    let write = publish(counter.fetch_add(1, Ordering::Relaxed) + 1);
                     shared.arrived.store(0, Ordering::Relaxed);
                     let t0 = shared.now();
                     shared.t0.store(t0, Ordering::Release);
-                    store.update(&r, o, WriteScope::Main).await.unwrap();
+                    write.await;
                     shared.all_arrived.notified().await;
                     total += Duration::from_nanos(shared.now().saturating_sub(t0));
                 }
@@ -565,6 +587,83 @@ fn latency_all(c: &mut Criterion, name: &str, watchers: usize, mode: Mode, write
         });
     });
     print_histogram_percentiles(name, counter.load(Ordering::Relaxed), &shared.latencies);
+}
+
+/// The runtime's floor for the same fan-out, without a store: 100 tasks, each parked on its
+/// own waker until a shared counter moves, woken by one relay task (as the store's relay does),
+/// each recording its delivery with the same probe. The writer only bumps the counter and
+/// notifies the relay. What a store row adds on top of this is the store's cost per delivery.
+fn runtime_floor_all(c: &mut Criterion, name: &str, watchers: usize, writer: Writer) {
+    use futures::task::AtomicWaker;
+    use std::sync::atomic::AtomicBool;
+    use std::task::Poll;
+
+    struct Parked {
+        waker: AtomicWaker,
+        parked: AtomicBool,
+    }
+    struct Floor {
+        published: AtomicU64,
+        tasks: Vec<Parked>,
+        relay: tokio::sync::Notify,
+    }
+    let rt = runtime();
+    let shared = Deliveries::new(watchers);
+    let floor = Arc::new(Floor {
+        published: AtomicU64::new(0),
+        tasks: (0..watchers)
+            .map(|_| Parked {
+                waker: AtomicWaker::new(),
+                parked: AtomicBool::new(false),
+            })
+            .collect(),
+        relay: tokio::sync::Notify::new(),
+    });
+    for i in 0..watchers {
+        let (floor, shared) = (floor.clone(), shared.clone());
+        rt.spawn(async move {
+            let mut seen = 0;
+            loop {
+                std::future::poll_fn(|cx| {
+                    let me = &floor.tasks[i];
+                    if floor.published.load(Ordering::SeqCst) > seen {
+                        return Poll::Ready(());
+                    }
+                    me.waker.register(cx.waker());
+                    me.parked.store(true, Ordering::SeqCst);
+                    if floor.published.load(Ordering::SeqCst) > seen {
+                        Poll::Ready(())
+                    } else {
+                        Poll::Pending
+                    }
+                })
+                .await;
+                seen += 1;
+                shared.arrive(i);
+            }
+        });
+    }
+    {
+        let floor = floor.clone();
+        rt.spawn(async move {
+            loop {
+                floor.relay.notified().await;
+                for t in &floor.tasks {
+                    if t.parked.swap(false, Ordering::SeqCst) {
+                        t.waker.wake();
+                    }
+                }
+            }
+        });
+    }
+    let publish = move |_: u64| {
+        let floor = floor.clone();
+        async move {
+            floor.published.fetch_add(1, Ordering::SeqCst);
+            floor.relay.notify_one();
+        }
+    };
+    paced_all(c, name, &rt, writer, &shared, publish);
 }
 
 fn write_to_watch_latency_all(c: &mut Criterion) {
@@ -586,6 +685,13 @@ fn write_to_watch_latency_all(c: &mut Criterion) {
             writer,
         );
     }
+    runtime_floor_all(c, "runtime_floor_all_100_tasks", WATCHERS, Writer::Thread);
+    runtime_floor_all(
+        c,
+        "runtime_floor_all_100_tasks_writer_task",
+        WATCHERS,
+        Writer::Task,
+    );
 }
 
 fn write_to_watch_latency_one(c: &mut Criterion) {

@@ -1,6 +1,7 @@
 //! MemoryStore watch fan-out under concurrency: many watchers on a multi-thread runtime (the
 //! relay path), writers inside and outside the runtime, filtered and unfiltered watchers, and a
-//! relay whose runtime shuts down while watchers on another runtime are parked.
+//! relay whose runtime shuts down while watchers on another runtime are parked; the watch
+//! metrics.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
@@ -313,4 +314,33 @@ fn batches_group_available_events() {
         let expected: Vec<u64> = (0..want as u64).map(|i| from + 1 + i * step).collect();
         assert_eq!(revs, expected, "{name}: every event once, in order");
     }
+}
+
+/// The store's watch metrics: open watchers and events handed out, counted per watcher and
+/// summed when read; a closed watcher's count is kept, so the total never goes backwards.
+#[test]
+fn watch_metrics_count_per_watcher_and_survive_close() {
+    let rt = multi_thread();
+    let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+    let r = cms();
+    let opts = WatchOptions {
+        resource_version: Some("0".into()),
+        ..WatchOptions::default()
+    };
+    let a = rt.block_on(store.watch(&r, &opts)).unwrap();
+    let b = rt.block_on(store.watch(&r, &opts)).unwrap();
+    assert_eq!(store.metrics().watchers, 2);
+    for i in 0..3 {
+        rt.block_on(store.create(&r, cm("a", &format!("o{i}"))))
+            .unwrap();
+    }
+    assert_eq!(store.metrics().watch_events_sent, 0, "nothing read yet");
+    let seen = rt.block_on(collect(a, 3));
+    assert_eq!(seen.len(), 3);
+    assert_eq!(store.metrics().watch_events_sent, 3);
+    let seen = rt.block_on(collect(b, 3));
+    assert_eq!(seen.len(), 3);
+    // Both streams are dropped by now (collect takes them): their counts stay.
+    let m = store.metrics();
+    assert_eq!((m.watchers, m.watch_events_sent), (0, 6));
 }

@@ -152,10 +152,29 @@ pub(super) struct Cursor {
     pub(super) seq: u64,
 }
 
-/// A watcher's published position, for queue-depth metrics.
+/// A watcher's published position and delivery count, for metrics. Only its watcher writes
+/// it (plain stores, no shared counter per delivery); readers sum the open watchers' probes.
 #[derive(Debug, Default)]
 pub(super) struct Probe {
     pub(super) seq: AtomicU64,
+    /// Events this watcher handed out.
+    pub(super) sent: AtomicU64,
+}
+
+impl Probe {
+    /// Counts `n` more events handed out (the owning watcher only).
+    pub(super) fn count_sent(&self, n: u64) {
+        self.sent
+            .store(self.sent.load(Ordering::Relaxed) + n, Ordering::Relaxed);
+    }
+}
+
+/// The open watchers' probes, and what closed ones handed out.
+#[derive(Debug, Default)]
+pub(super) struct Probes {
+    open: Vec<Arc<Probe>>,
+    /// Events handed out by watchers that have closed.
+    closed_sent: u64,
 }
 
 /// The lock-free side of a history: wake-ups and metrics.
@@ -168,8 +187,8 @@ pub(super) struct Shared {
     /// The sequence number of the oldest event the history still holds: a cursor below it
     /// has expired (published with SeqCst before the wake-up that follows the drop).
     pub(super) retained_from: AtomicU64,
-    /// Open watchers' positions.
-    pub(super) probes: Mutex<Vec<Weak<Probe>>>,
+    /// Open watchers' probes.
+    pub(super) probes: Mutex<Probes>,
 }
 
 impl Drop for Shared {
@@ -179,31 +198,41 @@ impl Drop for Shared {
 }
 
 impl Shared {
-    /// `(open watchers, max depth, total depth)`.
-    pub(super) fn depths(&self) -> (u64, u64, u64) {
-        let appended = self.appended.load(Ordering::Acquire);
-        let mut probes = match self.probes.lock() {
+    fn probes(&self) -> std::sync::MutexGuard<'_, Probes> {
+        match self.probes.lock() {
             Ok(p) => p,
             Err(poisoned) => poisoned.into_inner(),
-        };
-        probes.retain(|p| p.strong_count() > 0);
-        let (mut n, mut max, mut total) = (0, 0, 0);
-        for p in probes.iter().filter_map(Weak::upgrade) {
+        }
+    }
+
+    /// `(open watchers, max depth, total depth, events handed out)`: the count includes
+    /// closed watchers' (folded in under the same lock as their removal, so it never goes
+    /// backwards).
+    pub(super) fn depths(&self) -> (u64, u64, u64, u64) {
+        let appended = self.appended.load(Ordering::Acquire);
+        let probes = self.probes();
+        let (mut max, mut total, mut sent) = (0, 0, probes.closed_sent);
+        for p in &probes.open {
             let d = appended.saturating_sub(p.seq.load(Ordering::Relaxed));
-            n += 1;
             max = max.max(d);
             total += d;
+            sent += p.sent.load(Ordering::Relaxed);
         }
-        (n, max, total)
+        (probes.open.len() as u64, max, total, sent)
     }
 
     /// Registers a watcher's probe.
     pub(super) fn register(&self, probe: &Arc<Probe>) {
-        let mut probes = match self.probes.lock() {
-            Ok(p) => p,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        probes.push(Arc::downgrade(probe));
+        self.probes().open.push(probe.clone());
+    }
+
+    /// Removes a closing watcher's probe, keeping its count.
+    pub(super) fn unregister(&self, probe: &Arc<Probe>) {
+        let mut probes = self.probes();
+        if let Some(i) = probes.open.iter().position(|p| Arc::ptr_eq(p, probe)) {
+            probes.open.swap_remove(i);
+            probes.closed_sent += probe.sent.load(Ordering::Relaxed);
+        }
     }
 }
 
@@ -292,7 +321,9 @@ impl History {
         let c = self.chunks.pop_front()?;
         self.retained -= CHUNK;
         if let Some(front) = self.chunks.front() {
-            self.shared.retained_from.store(front.seq0, Ordering::SeqCst);
+            self.shared
+                .retained_from
+                .store(front.seq0, Ordering::SeqCst);
         }
         if let Some(last) = c.events().last() {
             self.floor = self.floor.max(last.revision);
@@ -407,7 +438,11 @@ mod tests {
         }
         assert_eq!(h.shared.retained_from.load(Ordering::SeqCst), 0);
         let dropped = h.compact(CHUNK as u64 + 10);
-        assert_eq!(dropped.len(), 1, "only the first chunk is wholly at or below");
+        assert_eq!(
+            dropped.len(),
+            1,
+            "only the first chunk is wholly at or below"
+        );
         assert_eq!(h.shared.retained_from.load(Ordering::SeqCst), CHUNK as u64);
         let c = h.cursor_after(CHUNK as u64 + 10);
         assert!(c.seq >= h.shared.retained_from.load(Ordering::SeqCst));

@@ -872,8 +872,9 @@ impl Store for MemoryStore {
         let st = self.inner.read();
         m.revision = st.revision;
         for kind in st.kinds.values() {
-            let (n, max, total) = kind.history.shared.depths();
+            let (n, max, total, sent) = kind.history.shared.depths();
             m.watchers += n;
+            m.watch_events_sent += sent;
             m.watch_queue_depth_max = m.watch_queue_depth_max.max(max);
             m.watch_queue_depth_total += total;
         }

@@ -15,23 +15,28 @@
 //! runtimes, whose workers drive it whatever the watch's caller does; elsewhere (current-thread
 //! runtimes, no runtime) writers always wake directly.
 //!
-//! # Parking without a lock
+//! # Parking without a lock or a shared write
 //! Every open watcher's [`Slot`] is registered once, when the watch opens. Parking is then a
-//! waker registration, a flag and one counter increment — no lock: with 100 watchers on 2
-//! threads, a shared parked list (lock, push, unlock per park) was a contended cache line per
-//! delivery. Waking takes the counter and walks the registered slots, taking the waker of
-//! each one whose flag is set; only the walk takes the registry's lock (once per wake-up
-//! round, not per watcher), and the wakers are woken after it is released. The counter is a hint of "someone may be parked": it can over-count (a watcher
-//! woken between its flag and its increment), which costs at most one empty walk.
+//! waker registration, the slot's own flag, and a *read* of the kind's "someone parked" mark
+//! (written only by the first watcher to park after a walk): no lock and, in the common
+//! case, no write to a line other watchers share. With 100 watchers on 2 threads, a shared
+//! parked list (lock, push, unlock per park), and then a shared parked counter, were a
+//! contended cache line per delivery. Waking clears the mark and walks the registered slots,
+//! taking the waker of each one whose flag is set; only the walk takes the registry's lock
+//! (once per wake-up round, not per watcher), and the wakers are woken after it is released.
+//! The mark may be stale-true (a watcher woken after setting it), which costs one empty walk.
 //!
 //! # No lost wake-ups
-//! A watcher registers its waker, sets its flag and counts itself parked (SeqCst), then
-//! re-checks the history's published count (SeqCst); a writer publishes the count (SeqCst)
-//! and then reads the parked counter (SeqCst). In the single total order of those operations
-//! one side sees the other: either the watcher sees the new event, or the writer sees the
-//! counter and the walk that follows (which starts after that read) sees the flag. A flag
-//! already set when a watcher parks again was counted before and not yet walked: the walk
-//! that takes that count reaches it.
+//! A watcher registers its waker, sets its flag, then sees the mark set (reading it, or
+//! setting it if clear; SeqCst), then re-checks the history's published count (SeqCst). A
+//! writer publishes the count (SeqCst) and then reads the mark (SeqCst); a walk clears the
+//! mark (SeqCst) before reading the flags. In the single total order of those operations:
+//! the mark stays set from the moment the watcher saw it until some walk clears it, and that
+//! walk reads the watcher's flag after it was set. So either the watcher's re-check sees the
+//! new event, or the writer's read comes after the watcher saw the mark and finds it set (or
+//! already cleared by a walk that reaches the flag) — and the walk it starts reaches the flag.
+//! A flag already set when a watcher parks again was set before a mark that no walk has
+//! cleared since, or that walk is still to read it.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -58,8 +63,8 @@ pub(super) struct Wakeups {
     slots: Mutex<Vec<Arc<Slot>>>,
     /// `slots.len()`, readable without the lock.
     open: AtomicUsize,
-    /// Parks since the last walk took the count (see the module docs: a hint).
-    parked: AtomicUsize,
+    /// Someone parked since the last walk started (see the module docs).
+    marked: AtomicBool,
     /// Wakes the relay task.
     relay: Notify,
     /// A relay task is running (or spawned and about to).
@@ -96,14 +101,16 @@ impl Wakeups {
     /// re-check for new events afterwards (see the module docs).
     pub(super) fn park(&self, slot: &Slot, cx: &Context<'_>) {
         slot.waker.register(cx.waker());
-        if !slot.parked.swap(true, SeqCst) {
-            self.parked.fetch_add(1, SeqCst);
+        slot.parked.store(true, SeqCst);
+        // A read in the common case: only the first to park after a walk writes the mark.
+        if !self.marked.load(SeqCst) {
+            self.marked.store(true, SeqCst);
         }
     }
 
     /// Wakes every parked watcher; called after new events were published.
     pub(super) fn wake(&self) {
-        if self.parked.load(SeqCst) == 0 {
+        if !self.marked.load(SeqCst) {
             return;
         }
         if self.open.load(SeqCst) > DIRECT_WAKES && self.relay_running.load(SeqCst) {
@@ -113,7 +120,7 @@ impl Wakeups {
         }
     }
 
-    /// Takes the parked count and wakes each parked watcher once.
+    /// Clears the mark and wakes each parked watcher once.
     fn wake_all(&self) {
         self.wake_all_with(&mut Vec::new());
     }
@@ -126,7 +133,7 @@ impl Wakeups {
         let mut first: [Option<Waker>; DIRECT_WAKES] = Default::default();
         {
             let slots = self.slots();
-            if self.parked.swap(0, SeqCst) == 0 {
+            if !self.marked.swap(false, SeqCst) {
                 return;
             }
             let parked = slots
@@ -237,7 +244,7 @@ mod tests {
         assert_eq!(w.open.load(SeqCst), 2);
         w.wake();
         assert_eq!((woken(&ca), woken(&cb), woken(&cc)), (1, 1, 0));
-        assert_eq!(w.parked.load(SeqCst), 0);
+        assert!(!w.marked.load(SeqCst));
         // Nobody parked since: nothing to do.
         w.wake();
         assert_eq!((woken(&ca), woken(&cb)), (1, 1));
