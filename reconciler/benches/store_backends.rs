@@ -2,7 +2,9 @@
 //! and (feature `etcd`, with an etcd at `$KYBERN_ETCD_ENDPOINT` or 127.0.0.1:2379)
 //! EtcdStore creates and updates against raw `etcd-client` calls with the same bytes (plain
 //! puts, create-if-absent and compare-mod-revision transactions), with 64 concurrent writers
-//! and sequentially, in the same run.
+//! and sequentially, in the same run. With `KYBERN_ETCD_PAIRED=<rounds>` the etcd rows are
+//! also run in paired rounds after the criterion rows (see `paired`); a filter matching no
+//! criterion row (`-- paired`) runs only those.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use std::sync::Arc;
@@ -136,34 +138,117 @@ fn settle(rt: &tokio::runtime::Runtime) {
     });
 }
 
-/// Benchmarks `name`: per iteration, `writers` tasks each run `per_writer` operations made by
-/// `make(batch)` (a fresh batch number per iteration, for fresh keys).
+/// Times `iters` batches of one etcd row: per batch, `writers` tasks each run `per_writer`
+/// operations made by `make(batch)` (a fresh batch number per batch, for fresh keys). The
+/// criterion rows and the paired rounds both time a row through this.
 #[cfg(feature = "etcd")]
-fn bench_writers<F, Op, Fut>(
-    g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
-    name: &str,
-    rt: &tokio::runtime::Runtime,
+fn timer<'a, F, Op, Fut>(
+    rt: &'a tokio::runtime::Runtime,
     (writers, per_writer): (usize, usize),
-    seq: &AtomicU64,
+    seq: &'a AtomicU64,
     make: F,
-) where
-    F: Fn(u64) -> Op,
+) -> Box<dyn Fn(u64) -> Duration + 'a>
+where
+    F: Fn(u64) -> Op + 'a,
     Op: Fn(usize, usize) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = ()> + Send + 'static,
 {
-    settle(rt);
-    g.bench_function(name, |b| {
-        b.iter_custom(|iters| {
-            rt.block_on(async {
-                let mut total = Duration::ZERO;
-                for _ in 0..iters {
-                    let op = make(seq.fetch_add(1, Ordering::Relaxed));
-                    total += run_writers(writers, per_writer, op).await;
-                }
-                total
-            })
+    Box::new(move |iters| {
+        rt.block_on(async {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let op = make(seq.fetch_add(1, Ordering::Relaxed));
+                total += run_writers(writers, per_writer, op).await;
+            }
+            total
         })
-    });
+    })
+}
+
+/// One etcd row: its name and its [`timer`].
+#[cfg(feature = "etcd")]
+type Row<'a> = (&'static str, Box<dyn Fn(u64) -> Duration + 'a>);
+
+/// The CPU time this process's live threads have run, in nanoseconds (Linux's per-thread
+/// `schedstat`; `None` elsewhere): the client's CPU per write, server excluded.
+#[cfg(feature = "etcd")]
+fn process_cpu_ns() -> Option<u64> {
+    let mut total = 0;
+    for task in std::fs::read_dir("/proc/self/task").ok()? {
+        let stat = std::fs::read_to_string(task.ok()?.path().join("schedstat")).ok()?;
+        total += stat.split_whitespace().next()?.parse::<u64>().ok()?;
+    }
+    Some(total)
+}
+
+/// Paired rounds (`KYBERN_ETCD_PAIRED=<rounds>`, opt-in; nothing runs without it): the
+/// server's speed drifts by ±10 % between criterion rows measured seconds apart, more than
+/// the client work under test, so each round runs every row once, back to back, for the same
+/// number of operations (`KYBERN_ETCD_PAIRED_BATCHES` batches of the criterion row's shape,
+/// default 8) through the same [`timer`]s, settling before each, in an order rotated by one
+/// row per round. Per round it prints each row's writes/s and the client process's CPU per
+/// write, and the ratios taken within the round; then the medians over the rounds.
+#[cfg(feature = "etcd")]
+fn paired(rt: &tokio::runtime::Runtime, label: &str, ops_per_batch: usize, rows: &[Row<'_>]) {
+    let env = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<u64>().ok());
+    let Some(rounds) = env("KYBERN_ETCD_PAIRED").filter(|r| *r > 0) else {
+        return;
+    };
+    let batches = env("KYBERN_ETCD_PAIRED_BATCHES").unwrap_or(8).max(1);
+    let ops = (batches as usize * ops_per_batch) as f64;
+    let ratios = [
+        ("store_update", "raw_put"),
+        ("store_create", "raw_put"),
+        ("store_update", "raw_update_txn"),
+        ("store_create", "raw_create_txn"),
+    ];
+    let index = |name: &str| rows.iter().position(|(n, _)| *n == name).unwrap();
+    // Per row: writes/s and client CPU µs per write, one entry per round.
+    let mut rates: Vec<Vec<f64>> = vec![Vec::new(); rows.len()];
+    let mut cpus: Vec<Vec<f64>> = vec![Vec::new(); rows.len()];
+    let mut quotients: Vec<Vec<f64>> = vec![Vec::new(); ratios.len()];
+    println!(
+        "etcd_{label} paired: {rounds} rounds of {ops} writes per row (k writes/s, client CPU µs/write)"
+    );
+    let median = |v: &[f64]| {
+        let mut v = v.to_vec();
+        v.sort_by(f64::total_cmp);
+        v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+    };
+    let print = |head: String,
+                 at: &dyn Fn(&[f64]) -> f64,
+                 rates: &[Vec<f64>],
+                 cpus: &[Vec<f64>],
+                 quotients: &[Vec<f64>]| {
+        let mut line = head;
+        for (((name, _), rate), cpu) in rows.iter().zip(rates).zip(cpus) {
+            line += &format!(" {name}={:.2}k/{:.1}µs", at(rate) / 1000.0, at(cpu));
+        }
+        line += " |";
+        for (q, (a, b)) in quotients.iter().zip(ratios) {
+            line += &format!(" {a}/{b}={:.3}", at(q));
+        }
+        println!("{line}");
+    };
+    for round in 0..rounds as usize {
+        for k in 0..rows.len() {
+            let i = (round + k) % rows.len();
+            settle(rt);
+            let cpu = process_cpu_ns();
+            let rate = ops / rows[i].1(batches).as_secs_f64();
+            let cpu = cpu
+                .zip(process_cpu_ns())
+                .map_or(f64::NAN, |(a, b)| b.saturating_sub(a) as f64 / 1000.0 / ops);
+            rates[i].push(rate);
+            cpus[i].push(cpu);
+        }
+        for (q, (a, b)) in quotients.iter_mut().zip(ratios) {
+            q.push(rates[index(a)][round] / rates[index(b)][round]);
+        }
+        let last = |v: &[f64]| v.last().copied().unwrap_or(f64::NAN);
+        print(format!("round {round}:"), &last, &rates, &cpus, &quotients);
+    }
+    print("median:".to_owned(), &median, &rates, &cpus, &quotients);
 }
 
 /// EtcdStore against raw `etcd-client` calls sending the same bytes, in one run, for creates
@@ -225,12 +310,9 @@ fn etcd(c: &mut Criterion) {
             }
             (Arc::new(objects), Arc::new(revs))
         });
-        let mut g = c.benchmark_group(format!("etcd_{label}"));
-        g.throughput(Throughput::Elements((writers * per_writer) as u64));
-        g.sample_size(10);
         let shape = (writers, per_writer);
         let (cl, v, p) = (client.clone(), value.clone(), prefix.clone());
-        bench_writers(&mut g, "raw_put", &rt, shape, &seq, move |batch| {
+        let raw_put = timer(&rt, shape, &seq, move |batch| {
             let (client, value, prefix) = (cl.clone(), v.clone(), p.clone());
             move |w, i| {
                 let mut kv = client.kv_client();
@@ -242,7 +324,7 @@ fn etcd(c: &mut Criterion) {
             }
         });
         let (cl, v, p) = (client.clone(), value.clone(), prefix.clone());
-        bench_writers(&mut g, "raw_create_txn", &rt, shape, &seq, move |batch| {
+        let raw_create_txn = timer(&rt, shape, &seq, move |batch| {
             let (client, value, prefix) = (cl.clone(), v.clone(), p.clone());
             move |w, i| {
                 let mut kv = client.kv_client();
@@ -256,7 +338,7 @@ fn etcd(c: &mut Criterion) {
             }
         });
         let (st, res) = (store.clone(), r.clone());
-        bench_writers(&mut g, "store_create", &rt, shape, &seq, move |batch| {
+        let store_create = timer(&rt, shape, &seq, move |batch| {
             let (store, r) = (st.clone(), res.clone());
             move |w, i| {
                 let (store, r) = (store.clone(), r.clone());
@@ -274,7 +356,7 @@ fn etcd(c: &mut Criterion) {
             prefix.clone(),
             raw_revs.clone(),
         );
-        bench_writers(&mut g, "raw_update_txn", &rt, shape, &seq, move |_| {
+        let raw_update_txn = timer(&rt, shape, &seq, move |_| {
             let (client, value, prefix, revs) = (cl.clone(), v.clone(), p.clone(), revs.clone());
             move |w, _| {
                 let mut kv = client.kv_client();
@@ -301,7 +383,7 @@ fn etcd(c: &mut Criterion) {
                 .collect(),
         );
         let (st, res, objs) = (store.clone(), r.clone(), objects.clone());
-        bench_writers(&mut g, "store_update", &rt, shape, &seq, move |_| {
+        let store_update = timer(&rt, shape, &seq, move |_| {
             let (store, r, objects, datas) = (st.clone(), res.clone(), objs.clone(), datas.clone());
             move |w, i| {
                 let (store, r, objects) = (store.clone(), r.clone(), objects.clone());
@@ -316,7 +398,22 @@ fn etcd(c: &mut Criterion) {
                 }
             }
         });
+        let rows: [Row<'_>; 5] = [
+            ("raw_put", raw_put),
+            ("raw_create_txn", raw_create_txn),
+            ("store_create", store_create),
+            ("raw_update_txn", raw_update_txn),
+            ("store_update", store_update),
+        ];
+        let mut g = c.benchmark_group(format!("etcd_{label}"));
+        g.throughput(Throughput::Elements((writers * per_writer) as u64));
+        g.sample_size(10);
+        for (name, time) in &rows {
+            settle(&rt);
+            g.bench_function(*name, |b| b.iter_custom(time));
+        }
         g.finish();
+        paired(&rt, label, writers * per_writer, &rows);
     }
     // Leave the shared server as found.
     rt.block_on(async {

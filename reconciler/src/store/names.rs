@@ -34,14 +34,25 @@ pub fn new_uid() -> String {
     // Version 4, variant 10xx.
     let hi = (hi & 0xffff_ffff_ffff_0fff) | 0x0000_0000_0000_4000;
     let lo = (lo & 0x3fff_ffff_ffff_ffff) | 0x8000_0000_0000_0000;
-    format!(
-        "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
-        hi >> 32,
-        (hi >> 16) & 0xffff,
-        hi & 0xffff,
-        lo >> 48,
-        lo & 0xffff_ffff_ffff
-    )
+    uuid_text(hi, lo)
+}
+
+/// The canonical text of the UUID whose bits are `hi` then `lo`: 32 lowercase hex digits in
+/// groups of 8-4-4-4-12, written digit by digit (every create makes one).
+fn uuid_text(hi: u64, lo: u64) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let bits = (u128::from(hi) << 64) | u128::from(lo);
+    let mut text = [b'-'; 36];
+    let mut shift = 128;
+    for (i, slot) in text.iter_mut().enumerate() {
+        if !matches!(i, 8 | 13 | 18 | 23) {
+            shift -= 4;
+            *slot = HEX[((bits >> shift) & 0xf) as usize];
+        }
+    }
+    std::str::from_utf8(&text)
+        .map(str::to_owned)
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -66,6 +77,34 @@ mod tests {
                 "{n}"
             );
         }
+    }
+
+    #[test]
+    fn uuid_text_is_canonical() {
+        let cases = [
+            (0, 0),
+            (u64::MAX, u64::MAX),
+            (0x0123_4567_89ab_cdef, 0xfedc_ba98_7654_3210),
+            (0x4000, 0x8000_0000_0000_0000),
+        ];
+        for (hi, lo) in cases
+            .into_iter()
+            .chain((0..256).map(|_| (fastrand::u64(..), fastrand::u64(..))))
+        {
+            let want = format!(
+                "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+                hi >> 32,
+                (hi >> 16) & 0xffff,
+                hi & 0xffff,
+                lo >> 48,
+                lo & 0xffff_ffff_ffff
+            );
+            assert_eq!(uuid_text(hi, lo), want);
+        }
+        assert_eq!(
+            uuid_text(0x0123_4567_89ab_cdef, 0xfedc_ba98_7654_3210),
+            "01234567-89ab-cdef-fedc-ba9876543210"
+        );
     }
 
     #[test]

@@ -199,10 +199,33 @@ fn decode(kv: &KeyValue) -> Result<DynamicObject, StoreError> {
     Ok(obj)
 }
 
+/// The largest [`ENCODE_BUFFER`] a thread keeps between writes (a larger one, left by an
+/// unusually large object, is freed).
+const ENCODE_BUFFER_KEEP: usize = 64 * 1024;
+
+thread_local! {
+    /// Scratch space `encode` writes into: the JSON is built in this thread's reused buffer
+    /// and copied out once at its exact size, rather than grown from empty through
+    /// reallocations on every write.
+    static ENCODE_BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// Encodes an object for storage, without `resourceVersion`.
 fn encode(obj: &mut DynamicObject) -> Result<Vec<u8>, StoreError> {
     let rv = obj.metadata.resource_version.take();
-    let r = serde_json::to_vec(&*obj).map_err(|e| StoreError::Serialization {
+    let json = ENCODE_BUFFER.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut buf) => {
+            buf.clear();
+            let r = serde_json::to_writer(&mut *buf, &*obj).map(|()| buf.to_vec());
+            if buf.capacity() > ENCODE_BUFFER_KEEP {
+                *buf = Vec::new();
+            }
+            r
+        }
+        // Only if a serializer re-entered `encode`; never on the write path.
+        Err(_) => serde_json::to_vec(&*obj),
+    });
+    let r = json.map_err(|e| StoreError::Serialization {
         kind: obj
             .types
             .as_ref()
@@ -320,23 +343,24 @@ impl EtcdStore {
     }
 
     /// Remembers (or, with `None`, forgets) the latest state of `key`. A key already known
-    /// is replaced in place (no key allocation); the state it replaces is dropped after the
-    /// lock is released (it may be the last reference to an object).
-    fn remember(&self, key: &str, state: Option<&State>) {
-        let replaced = {
+    /// is replaced in place (no key allocation; a new one is moved in when the caller owns
+    /// it); what is replaced is dropped after the lock is released: the state (it may be the
+    /// last reference to an object) and, when the cache is full, the whole emptied cache
+    /// (thousands of objects, which the other writers would otherwise wait on).
+    fn remember(&self, key: impl AsRef<str> + Into<String>, state: Option<&State>) {
+        let replaced: (Option<State>, Option<KnownStates>) = {
             let mut known = self.known();
             match state {
-                Some(s) => match known.get_mut(key) {
-                    Some(slot) => Some(std::mem::replace(slot, s.clone())),
+                Some(s) => match known.get_mut(key.as_ref()) {
+                    Some(slot) => (Some(std::mem::replace(slot, s.clone())), None),
                     None => {
-                        if known.len() >= UPDATE_CACHE_ENTRIES {
-                            known.clear();
-                        }
-                        known.insert(key.to_owned(), s.clone());
-                        None
+                        let full = (known.len() >= UPDATE_CACHE_ENTRIES)
+                            .then(|| std::mem::take(&mut *known));
+                        known.insert(key.into(), s.clone());
+                        (None, full)
                     }
                 },
-                None => known.remove(key),
+                None => (known.remove(key.as_ref()), None),
             }
         };
         drop(replaced);
@@ -370,10 +394,11 @@ impl EtcdStore {
         let mut client = self.kv().await?;
         let mut attempts = 0;
         loop {
-            let name = obj.metadata.name.clone().unwrap_or_default();
-            let key = self
-                .keys()
-                .object(resource, obj.metadata.namespace.as_deref(), &name);
+            let key = self.keys().object(
+                resource,
+                obj.metadata.namespace.as_deref(),
+                obj.metadata.name.as_deref().unwrap_or(""),
+            );
             let value = encode(&mut obj)?;
             let txn = Txn::new()
                 .when([Compare::create_revision(key.as_str(), CompareOp::Equal, 0)])
@@ -384,14 +409,14 @@ impl EtcdStore {
                 self.saw(rev);
                 obj.metadata.resource_version = Some(to_store(rev).to_string());
                 let obj = Arc::new(obj);
-                self.remember(&key, Some(&(obj.clone(), rev)));
+                self.remember(key, Some(&(obj.clone(), rev)));
                 return Ok(obj);
             }
             attempts += 1;
             if !generated || attempts >= GENERATE_NAME_ATTEMPTS {
                 return Err(StoreError::AlreadyExists {
                     resource: Box::new(resource.clone()),
-                    name,
+                    name: obj.metadata.name.unwrap_or_default(),
                 });
             }
             let prefix = obj.metadata.generate_name.clone().unwrap_or_default();
