@@ -16,6 +16,10 @@
 //! chunks of 256). Older events are dropped as new ones arrive, and with them the object
 //! versions only they needed: reads and watches below the dropped range get Expired (410).
 //! [`Store::compact`] drops history explicitly, as etcd's compaction does.
+//!
+//! A watcher keeps the history chunk it is reading alive while it reads it, so a stream that
+//! is never polled again (but not dropped) holds at most one chunk — 256 events and the object
+//! versions they share — past the retention; it ends with Expired on its next read.
 
 mod history;
 mod index;
