@@ -387,7 +387,7 @@ where
 
     /// Watches objects: a stream of events in revision order, ending after an error (Expired:
     /// relist and watch again from the list's revision). Reads the store through
-    /// [`Store::watch_batches`](crate::store::Store::watch_batches) and converts each event
+    /// [`Store::watch_batches`] and converts each event
     /// from the borrowed object (one poll of the store per batch, no reference count per
     /// event).
     ///

@@ -5,8 +5,8 @@
 //! # Write path (group commit)
 //! Writers hand their request to one committer thread and wait. The committer takes every
 //! request waiting (up to [`MAX_BATCH`]), decides each one in order against the latest state
-//! plus the batch's earlier writes (the shared [`rules`](super::rules) through
-//! [`plan`](super::plan)), writes the whole batch in ONE redb transaction with
+//! plus the batch's earlier writes (the shared [`rules`] through
+//! [`plan`]), writes the whole batch in ONE redb transaction with
 //! `Durability::Immediate` (one fsync), then applies it to the index, wakes watchers and
 //! answers every writer. So a write is acknowledged only once it is on disk, 64 concurrent
 //! writers share one fsync, and nothing a reader or watcher sees was ever undurable.

@@ -3,12 +3,12 @@
 //!
 //! # Layout
 //! One `RwLock` guards the store state: the global revision, and per kind (group + plural) an
-//! ordered map `namespace/name → versions` (etcd's key order) plus the kind's event [`history`]. Each key keeps
+//! ordered map `namespace/name → versions` (etcd's key order) plus the kind's event `history`. Each key keeps
 //! the versions written since the compaction floor (and the newest one at or below it), so a
 //! list can read the state at any retained revision and pagination stays consistent at the
 //! first page's revision. A write takes the write lock once: check, assign the next revision,
 //! push the version, append the event, release; then it wakes the kind's parked watchers
-//! (see [`wake`]: coalesced, and relayed through one task when there are many). Kinds are
+//! (see `wake.rs`: coalesced, and relayed through one task when there are many). Kinds are
 //! interned (group → plural → index), so finding a kind allocates nothing.
 //!
 //! # Retention
