@@ -373,10 +373,10 @@ fn latency(c: &mut Criterion, name: &str, watchers: usize, mode: Mode, writer: W
 }
 
 /// One watcher's delivery latencies as a log-linear histogram: exact below 128 ns, then 64
-/// buckets per power of two (each at most 1/64 ≈ 1.6 % wide), up to ~17 s. 8 KiB per watcher,
-/// of which a run touches a few hundred bytes; recording is a load and a store into the
-/// watcher's own bucket (only that watcher writes it), so the probe adds no lock, allocation
-/// or shared cache line to the path it measures.
+/// buckets per power of two (each at most 1/64 ≈ 1.6 % wide), up to ~2 minutes. 8 KiB per
+/// watcher, of which a run touches a few hundred bytes; recording is a load and a store into
+/// the watcher's own bucket (only that watcher writes it): no lock, allocation or shared
+/// cache line (the arrival count the paced loop waits on is the probe's one shared write).
 struct Histogram {
     buckets: Box<[AtomicU32]>,
 }
