@@ -106,15 +106,31 @@ fn etcd_endpoint() -> String {
     std::env::var("KYBERN_ETCD_ENDPOINT").unwrap_or_else(|_| "127.0.0.1:2379".into())
 }
 
-/// Compacts the server's history to its current revision before a row, so every row starts
-/// from the same retained history rather than the one the rows before it left (etcd slows as
-/// history and its database grow, which otherwise favours the rows that run first).
+/// The keys the create rows add under the bench's prefix (raw puts, raw create transactions,
+/// the store's created ConfigMaps `b<batch>-…`); the update rows' keys are not among them.
 #[cfg(feature = "etcd")]
-fn settle(rt: &tokio::runtime::Runtime) {
+const CREATED: [&str; 3] = ["/raw/", "/rawtxn/", "/registry/configmaps/bench/b"];
+
+/// Before a row: deletes the keys earlier create rows added and compacts the server's history
+/// to its current revision, so every row starts from the same live keys and retained history
+/// rather than what the rows before it left (an update transaction slows as the server holds
+/// more keys, a put much less, and etcd slows as history grows: without this, the rows that
+/// run first are favoured).
+#[cfg(feature = "etcd")]
+fn settle(rt: &tokio::runtime::Runtime, prefix: &str) {
     rt.block_on(async {
         let mut client = etcd_client::Client::connect([etcd_endpoint()], None)
             .await
             .unwrap();
+        for created in CREATED {
+            client
+                .delete(
+                    format!("{prefix}{created}"),
+                    Some(etcd_client::DeleteOptions::new().with_prefix()),
+                )
+                .await
+                .unwrap();
+        }
         let rev = client
             .get("/", None)
             .await
@@ -189,7 +205,13 @@ fn process_cpu_ns() -> Option<u64> {
 /// row per round. Per round it prints each row's writes/s and the client process's CPU per
 /// write, and the ratios taken within the round; then the medians over the rounds.
 #[cfg(feature = "etcd")]
-fn paired(rt: &tokio::runtime::Runtime, label: &str, ops_per_batch: usize, rows: &[Row<'_>]) {
+fn paired(
+    rt: &tokio::runtime::Runtime,
+    prefix: &str,
+    label: &str,
+    ops_per_batch: usize,
+    rows: &[Row<'_>],
+) {
     let env = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<u64>().ok());
     let Some(rounds) = env("KYBERN_ETCD_PAIRED").filter(|r| *r > 0) else {
         return;
@@ -233,7 +255,7 @@ fn paired(rt: &tokio::runtime::Runtime, label: &str, ops_per_batch: usize, rows:
     for round in 0..rounds as usize {
         for k in 0..rows.len() {
             let i = (round + k) % rows.len();
-            settle(rt);
+            settle(rt, prefix);
             let cpu = process_cpu_ns();
             let rate = ops / rows[i].1(batches).as_secs_f64();
             let cpu = cpu
@@ -409,11 +431,11 @@ fn etcd(c: &mut Criterion) {
         g.throughput(Throughput::Elements((writers * per_writer) as u64));
         g.sample_size(10);
         for (name, time) in &rows {
-            settle(&rt);
+            settle(&rt, &prefix);
             g.bench_function(*name, |b| b.iter_custom(time));
         }
         g.finish();
-        paired(&rt, label, writers * per_writer, &rows);
+        paired(&rt, &prefix, label, writers * per_writer, &rows);
     }
     // Leave the shared server as found.
     rt.block_on(async {
