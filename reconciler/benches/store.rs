@@ -277,20 +277,6 @@ fn paced_write(objs: &[DynamicObject], n: u64) -> DynamicObject {
     o
 }
 
-/// Prints the p50 / p90 / p99 of `samples` (sorted here) after `what`.
-fn print_percentiles(name: &str, what: &str, samples: &mut [Duration]) {
-    samples.sort_unstable();
-    let at = |q: usize| samples[(samples.len() * q / 100).min(samples.len() - 1)];
-    if !samples.is_empty() {
-        eprintln!(
-            "{name}: delivery latency over {what}: p50 {:?}, p90 {:?}, p99 {:?}",
-            at(50),
-            at(90),
-            at(99)
-        );
-    }
-}
-
 /// Write → the measured watcher's `poll_next` returning the event, one write at a time: the
 /// writer waits for the delivery before the next write (a realistic, non-saturating rate), with
 /// `watchers - 1` other watchers also receiving every event. The interval starts before
@@ -343,33 +329,34 @@ fn latency(c: &mut Criterion, name: &str, watchers: usize, mode: Mode, writer: W
     }
     let rx = Arc::new(tokio::sync::Mutex::new(rx));
     let counter = Arc::new(AtomicU64::new(0));
-    let samples = Arc::new(std::sync::Mutex::new(Vec::new()));
+    // Recorded by the writer loop only (criterion runs the batches one after another).
+    let latencies = Arc::new(Histogram::new());
     c.bench_function(&format!("memory_store/{name}"), |b| {
         b.iter_custom(|iters| {
             let (store, r, objs, counter) =
                 (store.clone(), r.clone(), objs.clone(), counter.clone());
-            let (rx, samples) = (rx.clone(), samples.clone());
+            let (rx, latencies) = (rx.clone(), latencies.clone());
             writer.run(&rt, async move {
                 let mut rx = rx.lock().await;
                 let mut total = Duration::ZERO;
-                let mut local = Vec::with_capacity(iters as usize);
                 for _ in 0..iters {
                     let o = paced_write(&objs, counter.fetch_add(1, Ordering::Relaxed) + 1);
                     let t0 = Instant::now();
                     store.update(&r, o, WriteScope::Main).await.unwrap();
                     let got = rx.recv().await.unwrap();
                     let d = got.saturating_duration_since(t0);
-                    local.push(d);
+                    latencies.record(u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
                     total += d;
                 }
-                samples.lock().unwrap().extend(local);
                 total
             })
         });
     });
-    let mut samples = std::mem::take(&mut *samples.lock().unwrap());
-    let what = format!("{} writes", samples.len());
-    print_percentiles(name, &what, &mut samples);
+    print_percentiles(
+        name,
+        "writes (the measured watcher's deliveries)",
+        std::slice::from_ref(&*latencies),
+    );
 }
 
 /// One watcher's delivery latencies as a log-linear histogram: exact below 128 ns, then 64
@@ -427,9 +414,9 @@ impl Histogram {
     }
 }
 
-/// Prints the p50 / p90 / p99 over the merged histograms of every watcher (each percentile is
-/// its bucket's upper bound: within 1.6 %).
-fn print_histogram_percentiles(name: &str, writes: u64, hists: &[Histogram]) {
+/// Prints the p1 / p10 / p50 / p90 / p99 over the merged histograms (each percentile is its
+/// bucket's upper bound: within 1.6 %), after the count and `what` was counted.
+fn print_percentiles(name: &str, what: &str, hists: &[Histogram]) {
     let mut merged: Vec<(u64, u64)> = hists[0].buckets().collect();
     for h in &hists[1..] {
         for (m, (_, c)) in merged.iter_mut().zip(h.buckets()) {
@@ -450,9 +437,8 @@ fn print_histogram_percentiles(name: &str, writes: u64, hists: &[Histogram]) {
     };
     if total > 0 {
         eprintln!(
-            "{name}: delivery latency over {total} deliveries ({writes} writes × {} watchers): \
+            "{name}: delivery latency over {total} {what}: \
              p1 {:?} p10 {:?} p50 {:?}, p90 {:?}, p99 {:?}",
-            hists.len(),
             at(1),
             at(10),
             at(50),
@@ -587,7 +573,12 @@ fn paced_all<F, Fut>(
             })
         });
     });
-    print_histogram_percentiles(name, counter.load(Ordering::Relaxed), &shared.latencies);
+    let what = format!(
+        "deliveries ({} writes × {} watchers)",
+        counter.load(Ordering::Relaxed),
+        shared.latencies.len()
+    );
+    print_percentiles(name, &what, &shared.latencies);
 }
 
 /// The runtime's floor for the same fan-out, without a store: 100 tasks, each parked on its

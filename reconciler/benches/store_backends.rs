@@ -117,11 +117,9 @@ const CREATED: [&str; 3] = ["/raw/", "/rawtxn/", "/registry/configmaps/bench/b"]
 /// more keys, a put much less, and etcd slows as history grows: without this, the rows that
 /// run first are favoured).
 #[cfg(feature = "etcd")]
-fn settle(rt: &tokio::runtime::Runtime, prefix: &str) {
+fn settle(rt: &tokio::runtime::Runtime, client: &etcd_client::Client, prefix: &str) {
+    let mut client = client.clone();
     rt.block_on(async {
-        let mut client = etcd_client::Client::connect([etcd_endpoint()], None)
-            .await
-            .unwrap();
         for created in CREATED {
             client
                 .delete(
@@ -201,17 +199,11 @@ fn process_cpu_ns() -> Option<u64> {
 /// server's speed drifts by ±10 % between criterion rows measured seconds apart, more than
 /// the client work under test, so each round runs every row once, back to back, for the same
 /// number of operations (`KYBERN_ETCD_PAIRED_BATCHES` batches of the criterion row's shape,
-/// default 8) through the same [`timer`]s, settling before each, in an order rotated by one
+/// default 8) through the same [`timer`]s, calling `settle` before each, in an order rotated by one
 /// row per round. Per round it prints each row's writes/s and the client process's CPU per
 /// write, and the ratios taken within the round; then the medians over the rounds.
 #[cfg(feature = "etcd")]
-fn paired(
-    rt: &tokio::runtime::Runtime,
-    prefix: &str,
-    label: &str,
-    ops_per_batch: usize,
-    rows: &[Row<'_>],
-) {
+fn paired(settle: &dyn Fn(), label: &str, ops_per_batch: usize, rows: &[Row<'_>]) {
     let env = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<u64>().ok());
     let Some(rounds) = env("KYBERN_ETCD_PAIRED").filter(|r| *r > 0) else {
         return;
@@ -255,7 +247,7 @@ fn paired(
     for round in 0..rounds as usize {
         for k in 0..rows.len() {
             let i = (round + k) % rows.len();
-            settle(rt, prefix);
+            settle();
             let cpu = process_cpu_ns();
             let rate = ops / rows[i].1(batches).as_secs_f64();
             let cpu = cpu
@@ -430,12 +422,13 @@ fn etcd(c: &mut Criterion) {
         let mut g = c.benchmark_group(format!("etcd_{label}"));
         g.throughput(Throughput::Elements((writers * per_writer) as u64));
         g.sample_size(10);
+        let settle = || settle(&rt, &client, &prefix);
         for (name, time) in &rows {
-            settle(&rt, &prefix);
+            settle();
             g.bench_function(*name, |b| b.iter_custom(time));
         }
         g.finish();
-        paired(&rt, &prefix, label, writers * per_writer, &rows);
+        paired(&settle, label, writers * per_writer, &rows);
     }
     // Leave the shared server as found.
     rt.block_on(async {

@@ -202,8 +202,13 @@ impl Watcher {
 
     /// Whether the history has events past the cursor (or dropped the cursor's chunk).
     fn has_next(&self) -> bool {
+        self.has_new() || self.behind()
+    }
+
+    /// Whether the history has events past the cursor.
+    fn has_new(&self) -> bool {
         // SeqCst pairs with the writer's publish (see `wake`).
-        self.shared.appended.load(Ordering::SeqCst) > self.cursor.seq || self.behind()
+        self.shared.appended.load(Ordering::SeqCst) > self.cursor.seq
     }
 
     /// Whether the history has dropped events the cursor has not read (it fell behind).
@@ -218,11 +223,11 @@ impl Watcher {
 
     /// Reads up to [`BATCH`] events into `pending`.
     fn drain(&mut self) -> Result<(), StoreError> {
-        if !self.has_next() {
-            return Ok(());
-        }
         if self.behind() {
             return Err(self.expired());
+        }
+        if !self.has_new() {
+            return Ok(());
         }
         let queued = self.pending.len();
         let Watcher {
@@ -277,11 +282,11 @@ impl Watcher {
     /// Reads every event available in the cursor's chunk (moving to the next chunk first when
     /// the cursor is at the end of one) as one run, for an unfiltered watcher.
     fn read_run(&mut self) -> Result<Option<HistoryRun>, StoreError> {
-        if !self.has_next() {
-            return Ok(None);
-        }
         if self.behind() {
             return Err(self.expired());
+        }
+        if !self.has_new() {
+            return Ok(None);
         }
         loop {
             if self.cursor.slot == CHUNK {
