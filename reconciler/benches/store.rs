@@ -686,6 +686,63 @@ fn write_to_watch_latency_all(c: &mut Criterion) {
     );
 }
 
+/// The machine's price of one cross-thread wake-up, which a fan-out on 2 workers pays when
+/// the other worker is parked (tokio wakes it as soon as a second task is runnable): a thread
+/// parked in `std::thread::park` on an idle vCPU, woken by `unpark` from this one. Criterion's
+/// time is the `unpark` call alone (what the waking worker loses before it runs any task);
+/// the percentiles printed are from that call until the parked thread runs.
+fn cross_thread_wake(c: &mut Criterion) {
+    use std::sync::atomic::AtomicBool;
+
+    let shared = Deliveries::new(1);
+    let parked = Arc::new(AtomicBool::new(false));
+    let sleeper = {
+        let (shared, parked) = (shared.clone(), parked.clone());
+        std::thread::spawn(move || {
+            loop {
+                parked.store(true, Ordering::SeqCst);
+                std::thread::park();
+                if shared.t0.load(Ordering::Acquire) == u64::MAX {
+                    return;
+                }
+                shared.arrive(0);
+            }
+        })
+    };
+    c.bench_function("runtime_floor/cross_thread_unpark_to_idle_vcpu", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                while !parked.swap(false, Ordering::SeqCst) {
+                    std::hint::spin_loop();
+                }
+                // Long enough for the sleeper to park and its vCPU to go idle.
+                std::thread::sleep(Duration::from_micros(100));
+                shared.arrived.store(0, Ordering::Relaxed);
+                let t0 = shared.now();
+                shared.t0.store(t0, Ordering::Release);
+                sleeper.thread().unpark();
+                total += Duration::from_nanos(shared.now().saturating_sub(t0));
+                while shared.arrived.load(Ordering::Acquire) == 0 {
+                    std::hint::spin_loop();
+                }
+            }
+            total
+        });
+    });
+    while !parked.swap(false, Ordering::SeqCst) {
+        std::hint::spin_loop();
+    }
+    shared.t0.store(u64::MAX, Ordering::Release);
+    sleeper.thread().unpark();
+    sleeper.join().unwrap();
+    print_percentiles(
+        "runtime_floor/cross_thread_unpark_to_idle_vcpu",
+        "wake-ups of a parked thread",
+        &shared.latencies,
+    );
+}
+
 fn write_to_watch_latency_one(c: &mut Criterion) {
     latency(
         c,
@@ -780,6 +837,7 @@ criterion_group!(
     write_to_watch_latency,
     write_to_watch_latency_batched,
     write_to_watch_latency_all,
+    cross_thread_wake,
     list_100k_with_label_selector
 );
 criterion_main!(benches);

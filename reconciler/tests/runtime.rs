@@ -36,13 +36,24 @@ fn ms(n: u64) -> Duration {
 
 #[tokio::test(start_paused = true)]
 async fn watch_expiry_relists_and_cache_converges() {
+    expiry_relists_and_cache_converges(watcher::Config::default()).await;
+}
+
+/// The same through streaming lists: the initial state and every relist come from a watch
+/// with `sendInitialEvents`, ended by the initial-events-end bookmark.
+#[tokio::test(start_paused = true)]
+async fn streaming_list_expiry_relists_and_cache_converges() {
+    expiry_relists_and_cache_converges(watcher::Config::default().streaming_lists()).await;
+}
+
+async fn expiry_relists_and_cache_converges(config: watcher::Config) {
     let h = Harness::new();
     let api: Api<ConfigMap> = h.api_in("default");
     api.create(&cm("a", "1")).await.unwrap();
     api.create(&cm("b", "1")).await.unwrap();
     let (writer, reader) = Cache::new(CacheConfig::default());
     let mut changes = reader.subscribe();
-    let stream = reflector(writer, watcher(api.clone(), watcher::Config::default()));
+    let stream = reflector(writer, watcher(api.clone(), config));
     futures::pin_mut!(stream);
     // Initial list.
     loop {
@@ -123,6 +134,60 @@ async fn watcher_backs_off_on_errors_and_never_ends() {
     // Retries after 0.8 s, 1.6 s, 3.2 s of backoff: errors at 0, 0.8, 2.4, 5.6 s.
     assert_eq!(error_times, vec![ms(0), ms(800), ms(2400), ms(5600)]);
     assert_eq!(start.elapsed(), ms(5600 + 6400));
+}
+
+/// A streaming list's initial events, in order: Init, one InitApply per object, InitDone
+/// (from the initial-events-end bookmark), then changes on the same watch; a failing watch
+/// backs off as a failing list does.
+#[tokio::test(start_paused = true)]
+async fn streaming_list_events_and_backoff() {
+    let h = Harness::new();
+    let api: Api<ConfigMap> = h.api_in("default");
+    for name in ["a", "b", "c"] {
+        api.create(&cm(name, "1")).await.unwrap();
+    }
+    h.faults().fail_next(Operation::Watch, "configmaps", 2);
+    let stream = watcher(api.clone(), watcher::Config::default().streaming_lists());
+    futures::pin_mut!(stream);
+    let start = Instant::now();
+    let mut got = Vec::new();
+    loop {
+        let ev = stream.next().await.unwrap();
+        let done = matches!(ev, Ok(WEvent::InitDone));
+        got.push(match ev {
+            Ok(WEvent::Init) => "init".to_owned(),
+            Ok(WEvent::InitApply(o)) => format!("init-apply {}", o.name()),
+            Ok(WEvent::InitDone) => "init-done".to_owned(),
+            Ok(other) => format!("unexpected {other:?}"),
+            Err(WatcherError::WatchStart(_)) => {
+                format!("watch-start error at {:?}", start.elapsed())
+            }
+            Err(e) => format!("unexpected {e}"),
+        });
+        if done {
+            break;
+        }
+    }
+    assert_eq!(
+        got,
+        vec![
+            "watch-start error at 0ns",
+            "watch-start error at 800ms",
+            "init",
+            "init-apply a",
+            "init-apply b",
+            "init-apply c",
+            "init-done",
+        ]
+    );
+    assert_eq!(start.elapsed(), ms(800 + 1600));
+    let mut b = api.get("b").await.unwrap();
+    b.data.insert("v".into(), "2".into());
+    api.update(&b).await.unwrap();
+    match stream.next().await.unwrap() {
+        Ok(WEvent::Apply(o)) => assert_eq!(o.data.get("v").map(String::as_str), Some("2")),
+        other => panic!("expected the update, got {other:?}"),
+    }
 }
 
 #[tokio::test(start_paused = true)]

@@ -41,8 +41,8 @@ pub use params::{DeleteParams, ListParams, WatchParams};
 pub use scale::{Scale, ScaleSpec, ScaleStatus};
 
 use crate::store::{
-    DeleteOutcome, ListOptions, Patch, PatchOptions, Store, StoreError, WatchEvent, WatchEventRef,
-    WatchOptions, WriteScope,
+    DeleteOutcome, ListOptions, Patch, PatchOptions, ResourceVersionMatch, Store, StoreError,
+    WatchEvent, WatchEventRef, WatchOptions, WriteScope,
 };
 
 /// Typed access to objects of kind `K`, in one namespace or across all of them.
@@ -403,6 +403,10 @@ where
             field_selector: params.field_selector.clone(),
             resource_version: params.resource_version.clone(),
             bookmarks: params.bookmarks,
+            send_initial_events: params.send_initial_events.then_some(true),
+            resource_version_match: params
+                .send_initial_events
+                .then_some(ResourceVersionMatch::NotOlderThan),
         };
         let batches = self.store.watch_batches(&self.resource, &options).await?;
         Ok(batches

@@ -78,6 +78,12 @@ pub struct WatchParams {
     pub resource_version: Option<String>,
     /// Ask for periodic BOOKMARK events.
     pub bookmarks: bool,
+    /// Streaming list (upstream's `sendInitialEvents=true&resourceVersionMatch=NotOlderThan`,
+    /// as kube-rs's): start with an ADDED event per object of a state at least as new as
+    /// `resource_version` (unset: the latest), then a BOOKMARK marked
+    /// [`initial_events_end`](crate::store::Bookmark::initial_events_end) when `bookmarks` is
+    /// set, then every change.
+    pub send_initial_events: bool,
 }
 
 impl WatchParams {
@@ -101,6 +107,14 @@ impl WatchParams {
 
     /// Asks for periodic bookmarks.
     pub fn bookmarks(mut self) -> Self {
+        self.bookmarks = true;
+        self
+    }
+
+    /// A streaming list: the initial state as ADDED events, the initial-events-end bookmark,
+    /// then changes (sets `send_initial_events` and `bookmarks`).
+    pub fn streaming_lists(mut self) -> Self {
+        self.send_initial_events = true;
         self.bookmarks = true;
         self
     }

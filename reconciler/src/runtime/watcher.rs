@@ -2,6 +2,10 @@
 //! from the list's revision, relists when the watch expires (410), and backs off on errors
 //! instead of ending (kube-runtime's `watcher`).
 //!
+//! With [`InitialListStrategy::StreamingList`] the initial state comes from one watch instead
+//! of a list (upstream's streaming lists: `sendInitialEvents`): its ADDED events up to the
+//! initial-events-end bookmark are the list, and the same watch goes on with the changes.
+//!
 //! The stream yields [`Event::Init`], one [`Event::InitApply`] per listed object and
 //! [`Event::InitDone`] for each (re)list, then [`Event::Apply`]/[`Event::Delete`] per change.
 //! Errors are yielded as `Err` items for logging; the stream goes on after them: an
@@ -42,8 +46,10 @@ pub struct Config {
     pub field_selector: Option<String>,
     /// Page size of the initial list (`None`: one page).
     pub page_size: Option<u64>,
-    /// Ask for bookmarks (keeps the resume revision fresh).
+    /// Ask for bookmarks (keeps the resume revision fresh). A streaming list always asks.
     pub bookmarks: bool,
+    /// How the initial state (and every relist) is read.
+    pub initial_list_strategy: InitialListStrategy,
     /// First retry delay after an error.
     pub initial_backoff: Duration,
     /// Longest retry delay.
@@ -57,6 +63,7 @@ impl Default for Config {
             field_selector: None,
             page_size: Some(500),
             bookmarks: true,
+            initial_list_strategy: InitialListStrategy::ListWatch,
             initial_backoff: Duration::from_millis(800),
             max_backoff: Duration::from_secs(30),
         }
@@ -75,6 +82,23 @@ impl Config {
         self.field_selector = Some(selector.to_owned());
         self
     }
+
+    /// Reads the initial state from a streaming list instead of a paginated list.
+    pub fn streaming_lists(mut self) -> Self {
+        self.initial_list_strategy = InitialListStrategy::StreamingList;
+        self
+    }
+}
+
+/// How a watcher reads the initial state (kube-runtime's `InitialListStrategy`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum InitialListStrategy {
+    /// A paginated list ([`Config::page_size`]), then a watch from its revision.
+    #[default]
+    ListWatch,
+    /// One watch with `sendInitialEvents`: the initial objects as ADDED events, then the
+    /// initial-events-end bookmark, then changes; no list, so no full page in memory at once.
+    StreamingList,
 }
 
 /// Why a watcher step failed (the stream continues after it).
@@ -102,6 +126,10 @@ enum Phase<K> {
     },
     /// Listed at a revision; the watch is not open yet.
     Listed { revision: String },
+    /// A streaming list: the initial events until the initial-events-end bookmark.
+    Streaming {
+        stream: BoxStream<'static, Result<WatchEvent<K>, StoreError>>,
+    },
     /// Watching from a revision.
     Watching {
         revision: String,
@@ -175,12 +203,64 @@ impl<K: Object> State<K> {
         }
     }
 
+    async fn start_streaming_list(&mut self) {
+        let params = WatchParams {
+            label_selector: self.config.label_selector.clone(),
+            field_selector: self.config.field_selector.clone(),
+            ..WatchParams::default()
+        }
+        .streaming_lists();
+        match self.api.watch(&params).await {
+            Ok(stream) => {
+                self.progressed();
+                self.pending.push_back(Ok(Event::Init));
+                self.phase = Phase::Streaming { stream };
+            }
+            Err(e) => self.fail(WatcherError::WatchStart(e)),
+        }
+    }
+
+    /// One event of a streaming list's initial part. Anything that ends the watch before the
+    /// initial-events-end bookmark starts the list over.
+    async fn stream_initial(
+        &mut self,
+        mut stream: BoxStream<'static, Result<WatchEvent<K>, StoreError>>,
+    ) {
+        match stream.next().await {
+            Some(Ok(WatchEvent::Added(o))) => {
+                self.pending.push_back(Ok(Event::InitApply(o)));
+                self.phase = Phase::Streaming { stream };
+            }
+            Some(Ok(WatchEvent::Bookmark(b))) if b.initial_events_end => {
+                self.progressed();
+                self.pending.push_back(Ok(Event::InitDone));
+                self.phase = Phase::Watching {
+                    revision: b.resource_version,
+                    stream,
+                };
+            }
+            // A progress bookmark; the initial part has only ADDED events otherwise.
+            Some(Ok(_)) => self.phase = Phase::Streaming { stream },
+            Some(Err(e)) if e.is_expired() => {
+                self.pending.push_back(Err(WatcherError::Watch(e)));
+            }
+            Some(Err(e)) => self.fail(WatcherError::Watch(e)),
+            None => {}
+        }
+    }
+
     async fn step(&mut self) {
         if let Some(d) = self.sleep_before_next.take() {
             tokio::time::sleep(d).await;
         }
         match std::mem::replace(&mut self.phase, Phase::Empty) {
+            Phase::Empty
+                if self.config.initial_list_strategy == InitialListStrategy::StreamingList =>
+            {
+                self.start_streaming_list().await;
+            }
             Phase::Empty => self.list_page(None, true).await,
+            Phase::Streaming { stream } => self.stream_initial(stream).await,
             Phase::Listing {
                 continue_token,
                 revision,
@@ -197,6 +277,7 @@ impl<K: Object> State<K> {
                     field_selector: self.config.field_selector.clone(),
                     resource_version: Some(revision.clone()),
                     bookmarks: self.config.bookmarks,
+                    send_initial_events: false,
                 };
                 match self.api.watch(&params).await {
                     Ok(stream) => self.phase = Phase::Watching { revision, stream },

@@ -199,9 +199,7 @@ mod tests {
     /// An event of object `n` (its name), or a bookmark when `n` is 0.
     fn event(n: usize) -> WatchEvent<Arc<DynamicObject>> {
         if n == 0 {
-            return WatchEvent::Bookmark(Bookmark {
-                resource_version: "7".into(),
-            });
+            return WatchEvent::Bookmark(Bookmark::at(7));
         }
         let o = DynamicObject::new(&n.to_string(), &ConfigMap::api_resource(&()));
         WatchEvent::Modified(Arc::new(o))

@@ -1139,19 +1139,70 @@ pub async fn list_at_revision(f: &Factory<'_>) {
         st.message.as_deref(),
         Some(format!("Too large resource version: {}, current: {now}", now + 10).as_str())
     );
-    let bad: Vec<(&str, ListOptions, &str)> = vec![
+    // Upstream's ValidateListOptions: 422 Invalid on ListOptions, one cause per broken rule.
+    let invalid = |causes: &str| format!("ListOptions.meta.k8s.io \"\" is invalid: {causes}");
+    for name in ["p1", "p2"] {
+        s.create(&cms(), cm("pg", name)).await.unwrap();
+    }
+    let page = s
+        .list(
+            &cms(),
+            &ListOptions {
+                limit: Some(1),
+                ..ListOptions::default()
+            },
+        )
+        .await
+        .unwrap();
+    let token = page.continue_token.expect("a second page");
+    let rejected: Vec<(&str, ListOptions, String)> = vec![
         (
             "match without version",
             ListOptions {
                 resource_version_match: Some(ResourceVersionMatch::Exact),
                 ..ListOptions::default()
             },
-            "resourceVersionMatch is forbidden unless resourceVersion is provided",
+            invalid(
+                "resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden unless \
+                 resourceVersion is provided",
+            ),
         ),
         (
             "exact 0",
             exact(0),
-            "resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\"",
+            invalid(
+                "resourceVersionMatch: Forbidden: resourceVersionMatch \"exact\" is forbidden \
+                 for resourceVersion \"0\"",
+            ),
+        ),
+        (
+            "match with continue and no version",
+            ListOptions {
+                resource_version_match: Some(ResourceVersionMatch::NotOlderThan),
+                continue_token: Some(token.clone()),
+                ..ListOptions::default()
+            },
+            invalid(
+                "[resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden unless \
+                 resourceVersion is provided, resourceVersionMatch: Forbidden: \
+                 resourceVersionMatch is forbidden when continue is provided]",
+            ),
+        ),
+    ];
+    for (what, opts, message) in rejected {
+        let r = s.list(&cms(), &opts).await;
+        check_err(what, r, StatusReason::Invalid, &message);
+    }
+    // The storage layer's own checks: 400 BadRequest.
+    let bad: Vec<(&str, ListOptions, &str)> = vec![
+        (
+            "version with continue",
+            ListOptions {
+                resource_version: Some(now.to_string()),
+                continue_token: Some(token),
+                ..ListOptions::default()
+            },
+            "specifying resource version is not allowed when using continue",
         ),
         (
             "garbage token",
@@ -1330,6 +1381,161 @@ pub async fn watch_initial_state_and_order(f: &Factory<'_>) {
         ("ADDED".into(), "e".into(), rv(&e)),
         "other kinds are not delivered"
     );
+}
+
+/// Streaming lists (`sendInitialEvents`, upstream's `WatchList`, on by default in v1.33): the
+/// option rules with the API server's 422 messages, the defaulting of a legacy watch, the
+/// initial-events-end bookmark, and where each combination starts.
+pub async fn watch_send_initial_events(f: &Factory<'_>) {
+    let s = store(f);
+    let a = s.create(&cms(), cm("ns", "a")).await.unwrap();
+    let b = s.create(&cms(), cm("other", "b")).await.unwrap();
+    let now = s.current_revision().await.unwrap();
+    let opts = |initial: Option<bool>, matching: Option<ResourceVersionMatch>, rv: Option<u64>| {
+        WatchOptions {
+            send_initial_events: initial,
+            resource_version_match: matching,
+            resource_version: rv.map(|r| r.to_string()),
+            ..WatchOptions::default()
+        }
+    };
+    let not_older = Some(ResourceVersionMatch::NotOlderThan);
+    let exact = Some(ResourceVersionMatch::Exact);
+    let invalid = |causes: &str| format!("ListOptions.meta.k8s.io \"\" is invalid: {causes}");
+    let needs_not_older = "resourceVersionMatch: Forbidden: sendInitialEvents requires setting \
+                           resourceVersionMatch to NotOlderThan";
+    let needs_initial = "resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden for \
+                         watch unless sendInitialEvents is provided";
+    let unsupported =
+        "resourceVersionMatch: Unsupported value: \"Exact\": supported values: \"NotOlderThan\"";
+    let rejected: Vec<(&str, WatchOptions, String)> = vec![
+        (
+            "initial events without a match",
+            opts(Some(true), None, None),
+            invalid(needs_not_older),
+        ),
+        (
+            "no initial events without a match",
+            opts(Some(false), None, Some(rv(&a))),
+            invalid(needs_not_older),
+        ),
+        (
+            "a match without sendInitialEvents",
+            opts(None, not_older, Some(rv(&a))),
+            invalid(needs_initial),
+        ),
+        (
+            "initial events with Exact",
+            opts(Some(true), exact, None),
+            invalid(&format!("[{needs_not_older}, {unsupported}]")),
+        ),
+        (
+            "Exact without sendInitialEvents",
+            opts(None, exact, Some(rv(&a))),
+            invalid(&format!("[{needs_initial}, {unsupported}]")),
+        ),
+    ];
+    for (what, o, message) in rejected {
+        let r = s.watch(&cms(), &o).await;
+        check_err(what, r, StatusReason::Invalid, &message);
+    }
+    let r = s
+        .watch(&cms(), &opts(Some(true), not_older, Some(now + 10)))
+        .await;
+    check_err(
+        "initial state newer than the store",
+        r,
+        StatusReason::Timeout,
+        &format!("Too large resource version: {}, current: {now}", now + 10),
+    );
+
+    let end = ("BOOKMARK".to_owned(), String::new(), now);
+    let added = |o: &DynamicObject| ("ADDED".to_owned(), o.metadata.name.clone().unwrap(), rv(o));
+    // (what, options, bookmarks, the events before the next write's)
+    let streaming = |rv| opts(Some(true), not_older, rv);
+    let cases: Vec<(&str, WatchOptions, bool, Vec<(String, String, u64)>)> = vec![
+        (
+            "streaming list with bookmarks",
+            streaming(None),
+            true,
+            vec![added(&a), added(&b), end.clone()],
+        ),
+        (
+            "streaming list from an older revision",
+            streaming(Some(rv(&a))),
+            true,
+            vec![added(&a), added(&b), end.clone()],
+        ),
+        (
+            "streaming list from \"0\"",
+            streaming(Some(0)),
+            true,
+            vec![added(&a), added(&b), end.clone()],
+        ),
+        (
+            "streaming list without bookmarks: no end marker",
+            streaming(None),
+            false,
+            vec![added(&a), added(&b)],
+        ),
+        (
+            "legacy watch, defaulted to a streaming list",
+            opts(None, None, None),
+            true,
+            vec![added(&a), added(&b), end.clone()],
+        ),
+        (
+            "legacy watch from \"0\", defaulted",
+            opts(None, None, Some(0)),
+            true,
+            vec![added(&a), added(&b), end.clone()],
+        ),
+        (
+            "no initial events, from now",
+            opts(Some(false), not_older, None),
+            true,
+            vec![],
+        ),
+        (
+            "no initial events, from a revision",
+            opts(Some(false), not_older, Some(rv(&a))),
+            true,
+            vec![added(&b)],
+        ),
+        (
+            "legacy watch from a revision",
+            opts(None, None, Some(rv(&a))),
+            true,
+            vec![added(&b)],
+        ),
+    ];
+    let mut watches = Vec::new();
+    for (what, mut o, bookmarks, want) in cases {
+        o.bookmarks = bookmarks;
+        let w = s
+            .watch(&cms(), &o)
+            .await
+            .unwrap_or_else(|e| panic!("{what}: {e}"));
+        watches.push((what, w, want));
+    }
+    let c = s.create(&cms(), cm("ns", "c")).await.unwrap();
+    for (what, mut w, mut want) in watches {
+        want.push(added(&c));
+        let mut got = Vec::new();
+        let mut end_marks = Vec::new();
+        for _ in 0..want.len() {
+            let ev = next_event(&mut w).await;
+            if let WatchEvent::Bookmark(bm) = &ev {
+                end_marks.push(bm.initial_events_end);
+            }
+            got.push(brief(&ev));
+        }
+        assert_eq!(got, want, "{what}");
+        assert!(
+            end_marks.iter().all(|m| *m),
+            "{what}: the bookmark ends the initial events"
+        );
+    }
 }
 
 pub async fn watch_resumes_from_any_retained_revision(f: &Factory<'_>) {
@@ -1792,6 +1998,7 @@ impl Store for WatchViaBatches {
 pub async fn batched_watches(f: &Factory<'_>) {
     let f = via_batches(f);
     watch_initial_state_and_order(&f).await;
+    watch_send_initial_events(&f).await;
     watch_resumes_from_any_retained_revision(&f).await;
     slow_watcher_is_expired(&f).await;
     watch_selector_transitions(&f).await;
@@ -1903,7 +2110,7 @@ macro_rules! store_conformance_tests {
                 delete_propagation_policies, namespace_deletion,
                 list_namespaces_and_order, pagination_is_consistent, list_at_revision,
                 compaction_expires_old_revisions, watch_initial_state_and_order,
-                watch_resumes_from_any_retained_revision, slow_watcher_is_expired,
+                watch_send_initial_events, watch_resumes_from_any_retained_revision, slow_watcher_is_expired,
                 list_with_selectors, watch_selector_transitions,
                 api_scale_subresource, api_pod_binding, batched_watches;
             paused: watch_bookmarks, batched_watch_bookmarks;

@@ -76,6 +76,16 @@ pub enum ResourceVersionMatch {
     NotOlderThan,
 }
 
+impl ResourceVersionMatch {
+    /// The wire value: `Exact` or `NotOlderThan`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResourceVersionMatch::Exact => "Exact",
+            ResourceVersionMatch::NotOlderThan => "NotOlderThan",
+        }
+    }
+}
+
 /// Parameters of [`Store::list`], as upstream's `ListOptions`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ListOptions {
@@ -117,10 +127,27 @@ pub struct WatchOptions {
     /// A field selector string.
     pub field_selector: Option<String>,
     /// `None`/`""`/`"0"`: first a synthetic ADDED event per existing object, then every change.
-    /// `"N"`: every change after revision N, no initial events.
+    /// `"N"`: every change after revision N, no initial events. Both as modified by
+    /// [`WatchOptions::send_initial_events`].
     pub resource_version: Option<String>,
-    /// Send periodic BOOKMARK events carrying the current revision.
+    /// Send periodic BOOKMARK events carrying the current revision (upstream's
+    /// `allowWatchBookmarks`).
     pub bookmarks: bool,
+    /// Upstream's `sendInitialEvents` (streaming lists, the `WatchList` feature, on by default
+    /// since v1.32). `Some(true)`: start with a synthetic ADDED event per object of a state at
+    /// least as new as `resource_version` (unset: the latest), then — when
+    /// [`WatchOptions::bookmarks`] is set — a BOOKMARK at that state's revision marked
+    /// [`Bookmark::initial_events_end`], then every change after it. `Some(false)`: no initial
+    /// events; unset or `"0"` `resource_version` starts from now. Requires
+    /// `resource_version_match` [`ResourceVersionMatch::NotOlderThan`] (422 Invalid otherwise).
+    ///
+    /// Unset with neither `resource_version_match` nor a `"N"` `resource_version`, it defaults
+    /// to `Some(true)` with `NotOlderThan`, as the API server defaults a legacy watch: such a
+    /// watch that asks for bookmarks also gets the initial-events-end bookmark.
+    pub send_initial_events: Option<bool>,
+    /// For a watch, only [`ResourceVersionMatch::NotOlderThan`], and only together with
+    /// [`WatchOptions::send_initial_events`] (422 Invalid otherwise, with upstream's causes).
+    pub resource_version_match: Option<ResourceVersionMatch>,
 }
 
 /// One change seen by a watch.
@@ -168,11 +195,38 @@ impl<T> WatchEvent<T> {
     }
 }
 
+/// The annotation upstream puts on the bookmark that ends a watch's initial events
+/// (value `"true"`).
+pub const INITIAL_EVENTS_END_ANNOTATION: &str = "k8s.io/initial-events-end";
+
 /// A BOOKMARK event's payload.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Bookmark {
     /// The store revision every change up to which has been delivered.
     pub resource_version: String,
+    /// This bookmark ends the initial events of a watch with
+    /// [`WatchOptions::send_initial_events`]: every object of the state at
+    /// `resource_version` has been sent (upstream marks it with
+    /// [`INITIAL_EVENTS_END_ANNOTATION`]).
+    pub initial_events_end: bool,
+}
+
+impl Bookmark {
+    /// A periodic (progress) bookmark at `revision`.
+    pub fn at(revision: u64) -> Self {
+        Bookmark {
+            resource_version: revision.to_string(),
+            initial_events_end: false,
+        }
+    }
+
+    /// The bookmark that ends the initial events of a state read at `revision`.
+    pub fn initial_events_end(revision: u64) -> Self {
+        Bookmark {
+            resource_version: revision.to_string(),
+            initial_events_end: true,
+        }
+    }
 }
 
 /// The stream a watch returns: events in revision order, ending after an error (typically

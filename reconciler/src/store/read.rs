@@ -4,7 +4,8 @@
 
 use super::continue_token::ContinueToken;
 use super::selection::Selection;
-use kybern_core::ApiResource;
+use kybern_core::validation::{ErrorList, FieldError, FieldPath};
+use kybern_core::{ApiResource, GroupVersionKind, Scope};
 
 use super::{ListOptions, ResourceVersionMatch, StoreError, WatchOptions};
 
@@ -64,30 +65,39 @@ impl ListRead {
             .filter(|s| !s.is_empty())
             .map(|t| ContinueToken::decode(t, resource.is_namespaced()))
             .transpose()?;
-        let at = match (token, rv, options.resource_version_match) {
-            (Some(_), _, Some(_)) => {
-                return Err(StoreError::bad_request(
+        // Upstream's ValidateListOptions: every broken rule is one cause of a 422 Invalid.
+        if let Some(m) = options.resource_version_match {
+            let mut errs = ErrorList::new();
+            if rv.is_none() {
+                errs.push(FieldError::forbidden(
+                    &match_path(),
+                    "resourceVersionMatch is forbidden unless resourceVersion is provided",
+                ));
+            }
+            if token.is_some() {
+                errs.push(FieldError::forbidden(
+                    &match_path(),
                     "resourceVersionMatch is forbidden when continue is provided",
                 ));
             }
-            (Some(_), Some(r), None) if r != "0" => {
+            if m == ResourceVersionMatch::Exact && rv == Some("0") {
+                errs.push(FieldError::forbidden(
+                    &match_path(),
+                    "resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\"",
+                ));
+            }
+            if !errs.is_empty() {
+                return Err(invalid_options(errs));
+            }
+        }
+        let at = match (token, rv, options.resource_version_match) {
+            (Some(_), Some(r), _) if r != "0" => {
                 return Err(StoreError::bad_request(
                     "specifying resource version is not allowed when using continue",
                 ));
             }
-            (Some(t), _, None) => ReadAt::Continue(t),
-            (None, None, Some(_)) => {
-                return Err(StoreError::bad_request(
-                    "resourceVersionMatch is forbidden unless resourceVersion is provided",
-                ));
-            }
-            (None, None, None) => ReadAt::Latest,
-            (None, Some("0"), Some(ResourceVersionMatch::Exact)) => {
-                return Err(StoreError::bad_request(
-                    "resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\"",
-                ));
-            }
-            (None, Some("0"), _) => ReadAt::Latest,
+            (Some(t), _, _) => ReadAt::Continue(t),
+            (None, None | Some("0"), _) => ReadAt::Latest,
             (None, Some(r), Some(ResourceVersionMatch::Exact)) => {
                 ReadAt::Exact(parse_revision(r, "list")?)
             }
@@ -102,17 +112,39 @@ impl ListRead {
     }
 }
 
+/// Where a watch starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum WatchStart {
+    /// A synthetic ADDED event per object of the latest state (which must be at least
+    /// `not_older_than`), then — with `end_bookmark` — a BOOKMARK marked initial-events-end at
+    /// that state's revision, then every change after it.
+    Initial {
+        /// The state must be at least this new (`TooLargeResourceVersion` when the store is
+        /// not there yet).
+        not_older_than: Option<u64>,
+        /// Send the initial-events-end bookmark (`sendInitialEvents` with bookmarks).
+        end_bookmark: bool,
+    },
+    /// Every change after this revision, no initial events.
+    After(u64),
+    /// Every change after the latest revision, no initial events.
+    Now,
+}
+
 /// A validated watch request.
 #[derive(Debug)]
 pub(crate) struct WatchRead {
     /// Namespace and selectors.
     pub selection: Selection,
-    /// The revision to send changes after (`None`: from now, after the initial state).
-    pub from: Option<u64>,
+    /// Where the watch starts.
+    pub start: WatchStart,
 }
 
 impl WatchRead {
-    /// Parses `options` for `resource`: an empty or `"0"` resourceVersion means "from now".
+    /// Parses `options` for `resource` as the API server does (v1.33, `WatchList` on): a legacy
+    /// watch (no `sendInitialEvents`, no `resourceVersionMatch`, resourceVersion unset or
+    /// `"0"`) is defaulted to `sendInitialEvents=true` with `NotOlderThan`, then the options
+    /// are validated with upstream's rules and messages (422 Invalid on `ListOptions`).
     pub(crate) fn parse(
         resource: &ApiResource,
         options: &WatchOptions,
@@ -123,12 +155,75 @@ impl WatchRead {
             options.label_selector.as_deref(),
             options.field_selector.as_deref(),
         )?;
-        let from = options
+        let rv = options
             .resource_version
             .as_deref()
-            .filter(|s| !s.is_empty() && *s != "0")
-            .map(|r| parse_revision(r, "watch"))
-            .transpose()?;
-        Ok(WatchRead { selection, from })
+            .filter(|s| !s.is_empty());
+        let (mut initial, mut matching) =
+            (options.send_initial_events, options.resource_version_match);
+        // SetListOptionsDefaults.
+        if initial.is_none() && matching.is_none() && matches!(rv, None | Some("0")) {
+            initial = Some(true);
+            matching = Some(ResourceVersionMatch::NotOlderThan);
+        }
+        // validateWatchOptions.
+        let mut errs = ErrorList::new();
+        if initial.is_some() && matching != Some(ResourceVersionMatch::NotOlderThan) {
+            errs.push(FieldError::forbidden(
+                &match_path(),
+                "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan",
+            ));
+        }
+        if let Some(m) = matching {
+            if initial.is_none() {
+                errs.push(FieldError::forbidden(
+                    &match_path(),
+                    "resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided",
+                ));
+            }
+            if m != ResourceVersionMatch::NotOlderThan {
+                errs.push(FieldError::not_supported(
+                    &match_path(),
+                    m.as_str(),
+                    &[ResourceVersionMatch::NotOlderThan.as_str()],
+                ));
+            }
+        }
+        if !errs.is_empty() {
+            return Err(invalid_options(errs));
+        }
+        let revision = |r| parse_revision(r, "watch");
+        let start = match (initial, rv) {
+            (Some(true), None | Some("0")) => WatchStart::Initial {
+                not_older_than: None,
+                end_bookmark: options.bookmarks,
+            },
+            (Some(true), Some(r)) => WatchStart::Initial {
+                not_older_than: Some(revision(r)?),
+                end_bookmark: options.bookmarks,
+            },
+            (_, None | Some("0")) => WatchStart::Now,
+            (_, Some(r)) => WatchStart::After(revision(r)?),
+        };
+        Ok(WatchRead { selection, start })
     }
+}
+
+/// The path of the `resourceVersionMatch` parameter in validation causes.
+fn match_path() -> FieldPath {
+    FieldPath::new("resourceVersionMatch")
+}
+
+/// Upstream's 422 for list and watch options: `ListOptions.meta.k8s.io "" is invalid: …`.
+fn invalid_options(errs: ErrorList) -> StoreError {
+    let list_options = ApiResource {
+        gvk: GroupVersionKind {
+            group: "meta.k8s.io".into(),
+            version: "v1".into(),
+            kind: "ListOptions".into(),
+        },
+        plural: "listoptions".into(),
+        scope: Scope::Cluster,
+    };
+    StoreError::invalid(&list_options, "", errs)
 }

@@ -11,7 +11,7 @@ use tokio::sync::mpsc;
 
 use super::{EtcdFailure, EtcdStore, classify, decode, header_revision, other, to_etcd, to_store};
 use crate::store::plan::{self, ChangeKind, Committed};
-use crate::store::read::WatchRead;
+use crate::store::read::{WatchRead, WatchStart};
 use crate::store::{Bookmark, StoreError, WatchEvent, WatchOptions, WatchStream};
 
 type Item = Result<WatchEvent<Arc<DynamicObject>>, StoreError>;
@@ -31,14 +31,14 @@ impl EtcdStore {
         resource: &ApiResource,
         options: &WatchOptions,
     ) -> Result<WatchStream, StoreError> {
-        let WatchRead { selection, from } = WatchRead::parse(resource, options)?;
+        let WatchRead { selection, start } = WatchRead::parse(resource, options)?;
         let keys = self.keys();
         let prefix = keys.range(resource, selection.namespace());
         let end = super::prefix_end(&prefix);
         let mut client = self.client().await?;
         let mut initial = Vec::new();
-        let start = match from {
-            Some(r) => {
+        let start = match start {
+            WatchStart::After(r) => {
                 // A watch from a compacted revision fails now, not on its first read.
                 let probe = GetOptions::new()
                     .with_count_only()
@@ -55,7 +55,17 @@ impl EtcdStore {
                 }
                 to_etcd(r) + 1
             }
-            None => {
+            WatchStart::Now => {
+                let resp = client
+                    .get(prefix.as_str(), Some(GetOptions::new().with_count_only()))
+                    .await
+                    .map_err(other)?;
+                header_revision(resp.header()) + 1
+            }
+            WatchStart::Initial {
+                not_older_than,
+                end_bookmark,
+            } => {
                 // Initial state: one ADDED per matching object, then changes after it.
                 let resp = client
                     .get(
@@ -64,11 +74,25 @@ impl EtcdStore {
                     )
                     .await
                     .map_err(other)?;
+                let revision = to_store(header_revision(resp.header()));
+                if let Some(r) = not_older_than
+                    && r > revision
+                {
+                    return Err(StoreError::TooLargeResourceVersion {
+                        requested: r,
+                        current: revision,
+                    });
+                }
                 for kv in resp.kvs() {
                     let obj = decode(kv)?;
                     if selection.matches(resource, &obj) {
                         initial.push(Ok(WatchEvent::Added(Arc::new(obj))));
                     }
+                }
+                if end_bookmark {
+                    initial.push(Ok(WatchEvent::Bookmark(Bookmark::initial_events_end(
+                        revision,
+                    ))));
                 }
                 header_revision(resp.header()) + 1
             }
@@ -131,9 +155,7 @@ impl EtcdStore {
                         if resp.events().is_empty() {
                             if bookmarks && !resp.created() {
                                 let rev = header_revision(resp.header()).max(last);
-                                let b = WatchEvent::Bookmark(Bookmark {
-                                    resource_version: to_store(rev).to_string(),
-                                });
+                                let b = WatchEvent::Bookmark(Bookmark::at(to_store(rev)));
                                 if tx.try_send(b).is_err() {
                                     fail(StoreError::too_old(delivered, to_store(rev)));
                                     break;

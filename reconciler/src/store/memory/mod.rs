@@ -40,11 +40,11 @@ pub(in crate::store) use self::history::{HistoryRun, HistoryRunIter};
 use self::watch::Watcher;
 use super::continue_token::ContinueToken;
 use super::metrics::{Metrics, Operation};
-use super::read::{LIST_TOO_OLD, ListRead, ReadAt, WatchRead};
+use super::read::{LIST_TOO_OLD, ListRead, ReadAt, WatchRead, WatchStart};
 use super::rules::{self, DeletePlan, UpdatePlan};
 use super::{
-    CONTINUE_EXPIRED, DeleteOptions, DeleteOutcome, ListOptions, ObjectPage, Store, StoreError,
-    StoreMetrics, WatchBatchStream, WatchEvent, WatchOptions, WatchStream, WriteScope,
+    Bookmark, CONTINUE_EXPIRED, DeleteOptions, DeleteOutcome, ListOptions, ObjectPage, Store,
+    StoreError, StoreMetrics, WatchBatchStream, WatchEvent, WatchOptions, WatchStream, WriteScope,
 };
 
 /// How many times `create` draws a new `generateName` suffix after a name clash.
@@ -626,10 +626,7 @@ impl MemoryStore {
         resource: &ApiResource,
         options: &WatchOptions,
     ) -> Result<Watcher, StoreError> {
-        let WatchRead {
-            selection,
-            from: start,
-        } = WatchRead::parse(resource, options)?;
+        let WatchRead { selection, start } = WatchRead::parse(resource, options)?;
         // Make sure the kind exists so the watcher has a history to follow.
         self.inner
             .write()
@@ -641,16 +638,31 @@ impl MemoryStore {
         let floor = st.floor(Some(kind));
         let mut pending = VecDeque::new();
         let (cursor, after) = match start {
-            Some(r) if r < floor => return Err(StoreError::too_old(r, floor)),
-            Some(r) if r >= st.revision => (kind.history.tail_cursor(), r),
-            Some(r) => (kind.history.cursor_after(r), r),
-            None => {
+            WatchStart::After(r) if r < floor => return Err(StoreError::too_old(r, floor)),
+            WatchStart::After(r) if r >= st.revision => (kind.history.tail_cursor(), r),
+            WatchStart::After(r) => (kind.history.cursor_after(r), r),
+            WatchStart::Now => (kind.history.tail_cursor(), st.revision),
+            WatchStart::Initial {
+                not_older_than: Some(r),
+                ..
+            } if r > st.revision => {
+                return Err(StoreError::TooLargeResourceVersion {
+                    requested: r,
+                    current: st.revision,
+                });
+            }
+            WatchStart::Initial { end_bookmark, .. } => {
                 for versions in kind.objects.values() {
                     if let Some((_, Some(obj))) = versions.last()
                         && selection.matches(resource, obj)
                     {
                         pending.push_back(WatchEvent::Added(obj.clone()));
                     }
+                }
+                if end_bookmark {
+                    pending.push_back(WatchEvent::Bookmark(Bookmark::initial_events_end(
+                        st.revision,
+                    )));
                 }
                 (kind.history.tail_cursor(), st.revision)
             }

@@ -176,9 +176,7 @@ fn poll_watcher<O: Output>(
             && this.cursor.seq >= seq
         {
             this.bookmark_due = None;
-            return Poll::Ready(Some(Ok(O::bookmark(Bookmark {
-                resource_version: rev.max(this.after).to_string(),
-            }))));
+            return Poll::Ready(Some(Ok(O::bookmark(Bookmark::at(rev.max(this.after))))));
         }
         if let Some(interval) = this.bookmarks.as_mut()
             && interval.poll_tick(cx).is_ready()
