@@ -1453,7 +1453,8 @@ pub async fn watch_send_initial_events(f: &Factory<'_>) {
     let added = |o: &DynamicObject| ("ADDED".to_owned(), o.metadata.name.clone().unwrap(), rv(o));
     // (what, options, bookmarks, the events before the next write's)
     let streaming = |rv| opts(Some(true), not_older, rv);
-    let cases: Vec<(&str, WatchOptions, bool, Vec<(String, String, u64)>)> = vec![
+    type Brief = (String, String, u64);
+    let cases: Vec<(&str, WatchOptions, bool, Vec<Brief>)> = vec![
         (
             "streaming list with bookmarks",
             streaming(None),

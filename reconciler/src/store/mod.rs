@@ -24,6 +24,14 @@
 //! of `<namespace>/<name>` (upstream's key suffix), so namespace `a-b` sorts before `a`. [`Store::compact`] forgets history up to a revision: reads and watches
 //! older than it fail with [`StoreError::Expired`] (410).
 //!
+//! # Watch starts
+//! A watch starts as the v1.33 API server (with `WatchList`, on by default) starts one: a
+//! legacy watch (no `resourceVersion`, or `"0"`) is a streaming list — an ADDED event per
+//! object, then, when bookmarks were asked for, a BOOKMARK marked
+//! [`Bookmark::initial_events_end`], then the changes; `"N"` sends the changes after `N`;
+//! [`WatchOptions::send_initial_events`] chooses explicitly. Option combinations the API server
+//! rejects get its 422 (`ListOptions.meta.k8s.io "" is invalid: …`), cause for cause.
+//!
 //! # Upstream rules
 //! The registry rules every backend applies (generation, uid, finalizers, no-op updates,
 //! status isolation, preconditions) live in [`rules`], written once, so the durable and etcd
@@ -410,10 +418,13 @@ pub trait Store: Send + Sync + fmt::Debug {
         options: &DeleteOptions,
     ) -> Result<DeleteOutcome<Arc<DynamicObject>>, StoreError>;
 
-    /// Watches a kind from a revision.
+    /// Watches a kind from a revision, or from a state sent first (see [`WatchOptions`]).
     ///
     /// # Errors
-    /// Expired when the revision was compacted; BadRequest for bad selectors or revisions.
+    /// Expired when the revision was compacted; BadRequest for bad selectors or revisions;
+    /// Invalid for option combinations the API server rejects (`sendInitialEvents` without
+    /// `NotOlderThan`, a match without `sendInitialEvents`); TooLargeResourceVersion when the
+    /// initial state must be newer than the store.
     /// Once started, a watcher that falls too far behind gets Expired as its last item.
     async fn watch(
         &self,
