@@ -286,6 +286,9 @@ where
             metadata: ListMeta {
                 resource_version: Some(page.resource_version.to_string()),
                 continue_: page.continue_token,
+                remaining_item_count: page
+                    .remaining_item_count
+                    .and_then(|c| i64::try_from(c).ok()),
                 ..ListMeta::default()
             },
             items,

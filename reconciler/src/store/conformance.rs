@@ -1019,8 +1019,11 @@ pub async fn pagination_is_consistent(f: &Factory<'_>) {
     for i in 0..10 {
         s.create(&cms(), cm("ns", &format!("o{i}"))).await.unwrap();
     }
+    // Another namespace's objects are outside the range and never counted.
+    s.create(&cms(), cm("other", "x")).await.unwrap();
     let at = s.current_revision().await.unwrap();
     let mut seen = Vec::new();
+    let mut remaining = Vec::new();
     let mut token = None;
     let mut pages = 0;
     loop {
@@ -1045,6 +1048,7 @@ pub async fn pagination_is_consistent(f: &Factory<'_>) {
             assert!(rv(o) <= at, "no state newer than the list's revision");
         }
         seen.extend(names(&page.items));
+        remaining.push(page.remaining_item_count);
         pages += 1;
         // Concurrent writes between pages: create, modify, delete.
         s.create(&cms(), cm("ns", &format!("new{pages}")))
@@ -1071,6 +1075,69 @@ pub async fn pagination_is_consistent(f: &Factory<'_>) {
     let want: Vec<String> = (0..10).map(|i| format!("ns/o{i}")).collect();
     assert_eq!(seen, want, "the list is the state at its first revision");
     assert_eq!(pages, 4);
+    assert_eq!(
+        remaining,
+        vec![Some(7), Some(4), Some(1), None],
+        "remainingItemCount: what follows each page at the list's revision, unset on the last"
+    );
+    // With a selector upstream cannot count what follows: unset, even with more pages.
+    let filtered = s
+        .list(
+            &cms(),
+            &ListOptions {
+                label_selector: Some("!absent".into()),
+                limit: Some(2),
+                ..ListOptions::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(filtered.continue_token.is_some());
+    assert_eq!(filtered.remaining_item_count, None);
+    let all = s
+        .list(
+            &cms(),
+            &ListOptions {
+                limit: Some(2),
+                ..ListOptions::default()
+            },
+        )
+        .await
+        .unwrap();
+    let total = s
+        .list(&cms(), &ListOptions::default())
+        .await
+        .unwrap()
+        .items
+        .len();
+    assert_eq!(
+        all.remaining_item_count,
+        Some(total as u64 - 2),
+        "every namespace"
+    );
+    // Api::list carries it as ListMeta.remainingItemCount.
+    let api: Api<ConfigMap> = Api::namespaced(s.clone(), "ns");
+    let typed = api
+        .list(&ListParams {
+            limit: Some(1),
+            ..ListParams::default()
+        })
+        .await
+        .unwrap();
+    let in_ns = s
+        .list(
+            &cms(),
+            &ListOptions {
+                namespace: Some("ns".into()),
+                ..ListOptions::default()
+            },
+        )
+        .await
+        .unwrap()
+        .items
+        .len();
+    assert!(in_ns > 1);
+    assert_eq!(typed.metadata.remaining_item_count, Some(in_ns as i64 - 1));
 }
 
 pub async fn list_at_revision(f: &Factory<'_>) {

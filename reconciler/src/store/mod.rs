@@ -123,6 +123,10 @@ pub struct ObjectPage {
     pub resource_version: u64,
     /// Set when more items follow: pass it as [`ListOptions::continue_token`].
     pub continue_token: Option<String>,
+    /// With a continue token and no label or field selector: how many objects follow this
+    /// page at its revision (upstream's `remainingItemCount`; unset when filtered, as upstream
+    /// cannot count what a selector would keep).
+    pub remaining_item_count: Option<u64>,
 }
 
 /// Parameters of [`Store::watch`].

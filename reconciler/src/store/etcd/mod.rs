@@ -693,6 +693,9 @@ impl EtcdStore {
         let mut pinned = at.map_or(0, to_etcd);
         let mut items = Vec::new();
         let mut has_more = false;
+        // Keys in the range from the page's start at the read revision (etcd counts past the
+        // limit): upstream's remainingItemCount is this minus the page.
+        let mut in_range: Option<i64> = None;
         let mut client = self.kv().await?;
         loop {
             let mut get = GetOptions::new()
@@ -726,6 +729,7 @@ impl EtcdStore {
                 pinned = header_revision(resp.header());
                 self.saw(pinned);
             }
+            in_range.get_or_insert(resp.count());
             let kvs = resp.kvs();
             for kv in kvs {
                 let obj = decode(kv)?;
@@ -770,10 +774,17 @@ impl EtcdStore {
             ),
             _ => None,
         };
+        let remaining_item_count = match (&continue_token, in_range) {
+            (Some(_), Some(count)) if !selection.has_selectors() => u64::try_from(count)
+                .ok()
+                .map(|c| c.saturating_sub(items.len() as u64)),
+            _ => None,
+        };
         Ok(ObjectPage {
             items,
             resource_version: revision,
             continue_token,
+            remaining_item_count,
         })
     }
 

@@ -240,6 +240,11 @@ fn prune(versions: &mut Versions, floor: u64) {
     versions.drain(..base + usize::from(drop_base));
 }
 
+/// The latest version of an object, `None` when its last change deleted it.
+fn latest_version(versions: &Versions) -> Option<&Arc<DynamicObject>> {
+    versions.last().and_then(|(_, o)| o.as_ref())
+}
+
 fn version_at(versions: &Versions, revision: u64) -> Option<&Arc<DynamicObject>> {
     let i = versions.partition_point(|(rev, _)| *rev <= revision);
     versions
@@ -569,6 +574,7 @@ impl MemoryStore {
             items: Vec::new(),
             resource_version: revision,
             continue_token: None,
+            remaining_item_count: None,
         };
         let Some(kind) = kind else {
             return Ok(page);
@@ -585,22 +591,40 @@ impl MemoryStore {
             (None, None) => Bound::Unbounded,
         };
         let mut last_key: Option<&str> = None;
-        for (key, versions) in kind.objects.range((lower, Bound::Unbounded)) {
-            if let Some(p) = &ns_prefix
-                && !key.starts_with(p.as_str())
-            {
-                break;
-            }
-            let obj = if latest {
-                versions.last().and_then(|(_, o)| o.as_ref())
+        let in_range = |key: &String| {
+            ns_prefix
+                .as_ref()
+                .is_none_or(|p| key.starts_with(p.as_str()))
+        };
+        let at_revision = |versions| {
+            if latest {
+                latest_version(versions)
             } else {
                 version_at(versions, revision)
+            }
+        };
+        let mut range = kind.objects.range((lower, Bound::Unbounded));
+        while let Some((key, versions)) = range.next() {
+            if !in_range(key) {
+                break;
+            }
+            let Some(obj) = at_revision(versions) else {
+                continue;
             };
-            let Some(obj) = obj else { continue };
             if !selection.matches(resource, obj) {
                 continue;
             }
             if limit.is_some_and(|l| page.items.len() >= l) {
+                // Upstream counts what follows only when nothing is filtered (the namespace is
+                // part of the key range): this object and every later one in the range.
+                if !selection.has_selectors() {
+                    let rest = range
+                        .by_ref()
+                        .take_while(|(k, _)| in_range(k))
+                        .filter(|(_, v)| at_revision(v).is_some())
+                        .count();
+                    page.remaining_item_count = Some(1 + rest as u64);
+                }
                 // There is more: hand out a token resuming after the last returned key.
                 if let Some(last) = last_key {
                     let (namespace, name) = split_key(last);
