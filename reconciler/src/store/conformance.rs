@@ -82,6 +82,14 @@ fn cm(ns: &str, name: &str) -> DynamicObject {
     o
 }
 
+/// A list of everything, `n` items per page.
+fn limited(n: u64) -> ListOptions {
+    ListOptions {
+        limit: Some(n),
+        ..ListOptions::default()
+    }
+}
+
 fn rv(o: &DynamicObject) -> u64 {
     o.metadata
         .resource_version
@@ -1094,16 +1102,7 @@ pub async fn pagination_is_consistent(f: &Factory<'_>) {
         .unwrap();
     assert!(filtered.continue_token.is_some());
     assert_eq!(filtered.remaining_item_count, None);
-    let all = s
-        .list(
-            &cms(),
-            &ListOptions {
-                limit: Some(2),
-                ..ListOptions::default()
-            },
-        )
-        .await
-        .unwrap();
+    let all = s.list(&cms(), &limited(2)).await.unwrap();
     let total = s
         .list(&cms(), &ListOptions::default())
         .await
@@ -1211,16 +1210,7 @@ pub async fn list_at_revision(f: &Factory<'_>) {
     for name in ["p1", "p2"] {
         s.create(&cms(), cm("pg", name)).await.unwrap();
     }
-    let page = s
-        .list(
-            &cms(),
-            &ListOptions {
-                limit: Some(1),
-                ..ListOptions::default()
-            },
-        )
-        .await
-        .unwrap();
+    let page = s.list(&cms(), &limited(1)).await.unwrap();
     let token = page.continue_token.expect("a second page");
     let rejected: Vec<(&str, ListOptions, String)> = vec![
         (
@@ -1295,16 +1285,7 @@ pub async fn compaction_expires_old_revisions(f: &Factory<'_>) {
     for i in 0..6 {
         s.create(&cms(), cm("ns", &format!("o{i}"))).await.unwrap();
     }
-    let page = s
-        .list(
-            &cms(),
-            &ListOptions {
-                limit: Some(2),
-                ..ListOptions::default()
-            },
-        )
-        .await
-        .unwrap();
+    let page = s.list(&cms(), &limited(2)).await.unwrap();
     let token = page.continue_token.clone().unwrap();
     for i in 0..3 {
         s.create(&cms(), cm("ns", &format!("p{i}"))).await.unwrap();
