@@ -203,13 +203,18 @@ impl<K: Object> State<K> {
         }
     }
 
-    async fn start_streaming_list(&mut self) {
-        let params = WatchParams {
+    /// The watch's selectors and bookmarks, from the config.
+    fn watch_params(&self) -> WatchParams {
+        WatchParams {
             label_selector: self.config.label_selector.clone(),
             field_selector: self.config.field_selector.clone(),
+            bookmarks: self.config.bookmarks,
             ..WatchParams::default()
         }
-        .streaming_lists();
+    }
+
+    async fn start_streaming_list(&mut self) {
+        let params = self.watch_params().streaming_lists();
         match self.api.watch(&params).await {
             Ok(stream) => {
                 self.progressed();
@@ -272,13 +277,7 @@ impl<K: Object> State<K> {
                 self.list_page(Some(continue_token), false).await;
             }
             Phase::Listed { revision } => {
-                let params = WatchParams {
-                    label_selector: self.config.label_selector.clone(),
-                    field_selector: self.config.field_selector.clone(),
-                    resource_version: Some(revision.clone()),
-                    bookmarks: self.config.bookmarks,
-                    send_initial_events: false,
-                };
+                let params = self.watch_params().from_revision(&revision);
                 match self.api.watch(&params).await {
                     Ok(stream) => self.phase = Phase::Watching { revision, stream },
                     Err(e) if e.is_expired() => {

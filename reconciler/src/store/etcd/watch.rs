@@ -74,7 +74,8 @@ impl EtcdStore {
                     )
                     .await
                     .map_err(other)?;
-                let revision = to_store(header_revision(resp.header()));
+                let at = header_revision(resp.header());
+                let revision = to_store(at);
                 if let Some(r) = not_older_than
                     && r > revision
                 {
@@ -94,7 +95,7 @@ impl EtcdStore {
                         revision,
                     ))));
                 }
-                header_revision(resp.header()) + 1
+                at + 1
             }
         };
         let (mut watcher, mut stream) = client

@@ -677,7 +677,7 @@ impl MemoryStore {
             }
             WatchStart::Initial { end_bookmark, .. } => {
                 for versions in kind.objects.values() {
-                    if let Some((_, Some(obj))) = versions.last()
+                    if let Some(obj) = latest_version(versions)
                         && selection.matches(resource, obj)
                     {
                         pending.push_back(WatchEvent::Added(obj.clone()));
