@@ -21,6 +21,18 @@ pub(crate) fn parse_revision(rv: &str, what: &str) -> Result<u64, StoreError> {
     })
 }
 
+/// A read at `revision` that must not be older than `want` (`NotOlderThan`): upstream's
+/// 504 `Too large resource version` when the store is not there yet.
+pub(crate) fn check_not_older_than(want: Option<u64>, revision: u64) -> Result<(), StoreError> {
+    match want {
+        Some(requested) if requested > revision => Err(StoreError::TooLargeResourceVersion {
+            requested,
+            current: revision,
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// The revision a list reads at.
 #[derive(Debug)]
 pub(crate) enum ReadAt {

@@ -66,7 +66,7 @@ use self::keys::prefix_end;
 use super::continue_token::ContinueToken;
 use super::metrics::{Metrics, Operation};
 use super::plan::{self, ChangeKind, Planned};
-use super::read::{LIST_TOO_OLD, ListRead, ReadAt};
+use super::read::{LIST_TOO_OLD, ListRead, ReadAt, check_not_older_than};
 use super::{
     CONTINUE_EXPIRED, DeleteOptions, DeleteOutcome, ListOptions, ObjectPage, Patch, PatchOptions,
     Store, StoreError, StoreMetrics, WatchOptions, WatchStream, WriteScope, names, rules,
@@ -751,14 +751,7 @@ impl EtcdStore {
             }
         }
         let revision = to_store(pinned);
-        if let Some(want) = not_older_than
-            && want > revision
-        {
-            return Err(StoreError::TooLargeResourceVersion {
-                requested: want,
-                current: revision,
-            });
-        }
+        check_not_older_than(not_older_than, revision)?;
         let continue_token = match (has_more, items.last()) {
             (true, Some(last)) => Some(
                 ContinueToken {

@@ -11,7 +11,7 @@ use tokio::sync::mpsc;
 
 use super::{EtcdFailure, EtcdStore, classify, decode, header_revision, other, to_etcd, to_store};
 use crate::store::plan::{self, ChangeKind, Committed};
-use crate::store::read::{WatchRead, WatchStart};
+use crate::store::read::{WatchRead, WatchStart, check_not_older_than};
 use crate::store::{Bookmark, StoreError, WatchEvent, WatchOptions, WatchStream};
 
 type Item = Result<WatchEvent<Arc<DynamicObject>>, StoreError>;
@@ -76,14 +76,7 @@ impl EtcdStore {
                     .map_err(other)?;
                 let at = header_revision(resp.header());
                 let revision = to_store(at);
-                if let Some(r) = not_older_than
-                    && r > revision
-                {
-                    return Err(StoreError::TooLargeResourceVersion {
-                        requested: r,
-                        current: revision,
-                    });
-                }
+                check_not_older_than(not_older_than, revision)?;
                 for kv in resp.kvs() {
                     let obj = decode(kv)?;
                     if selection.matches(resource, &obj) {

@@ -40,7 +40,7 @@ pub(in crate::store) use self::history::{HistoryRun, HistoryRunIter};
 use self::watch::Watcher;
 use super::continue_token::ContinueToken;
 use super::metrics::{Metrics, Operation};
-use super::read::{LIST_TOO_OLD, ListRead, ReadAt, WatchRead, WatchStart};
+use super::read::{LIST_TOO_OLD, ListRead, ReadAt, WatchRead, WatchStart, check_not_older_than};
 use super::rules::{self, DeletePlan, UpdatePlan};
 use super::{
     Bookmark, CONTINUE_EXPIRED, DeleteOptions, DeleteOutcome, ListOptions, ObjectPage, Store,
@@ -667,15 +667,10 @@ impl MemoryStore {
             WatchStart::After(r) => (kind.history.cursor_after(r), r),
             WatchStart::Now => (kind.history.tail_cursor(), st.revision),
             WatchStart::Initial {
-                not_older_than: Some(r),
-                ..
-            } if r > st.revision => {
-                return Err(StoreError::TooLargeResourceVersion {
-                    requested: r,
-                    current: st.revision,
-                });
-            }
-            WatchStart::Initial { end_bookmark, .. } => {
+                not_older_than,
+                end_bookmark,
+            } => {
+                check_not_older_than(not_older_than, st.revision)?;
                 for versions in kind.objects.values() {
                     if let Some(obj) = latest_version(versions)
                         && selection.matches(resource, obj)
